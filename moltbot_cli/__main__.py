@@ -1,0 +1,3 @@
+from moltbot_cli.app import main
+
+main()

@@ -1,0 +1,99 @@
+"""The root command: global options, the command groups, and the one exit path.
+
+`main()` is the only place where failures become exit codes and stderr lines; no
+traceback reaches a user unless they asked for `--verbose`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+import typer
+
+# Typer carries its own copy of click; its usage errors are ClickExceptions.
+from typer._click.exceptions import ClickException
+
+from moltbot_cli import __version__
+from moltbot_cli.commands import config_cmd
+from moltbot_cli.commands.context import AppContext
+from moltbot_cli.errors import ExitCode, MoltbotError, report
+
+app = typer.Typer(
+    name="moltbot",
+    help="Talk to any OpenRouter model from your terminal, and keep models, keys and routing tidy.\n\n"
+    'Start with `moltbot onboard`, then `moltbot chat "hello"`.',
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(config_cmd.app, name="config")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"moltbot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: str | None = typer.Option(
+        None,
+        "--config",
+        metavar="PATH",
+        help="Config file to use (default: $MOLTBOT_CONFIG_PATH, then the user config dir).",
+    ),
+    verbose: bool = typer.Option(
+        False, "-v", "--verbose", help="Trace requests and responses on stderr (key masked)."
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    ctx.obj = AppContext(config_override=config, verbose=verbose)
+
+
+def _wants_verbose(args: Sequence[str]) -> bool:
+    return any(arg in ("-v", "--verbose") for arg in args)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="moltbot", standalone_mode=False)
+    except ClickException as error:
+        sys.stdout.flush()
+        print(f"Error: {error.format_message()}", file=sys.stderr)
+        context = getattr(error, "ctx", None)
+        if context is not None:
+            print(f"Try '{context.command_path} --help' for help.", file=sys.stderr)
+        sys.exit(error.exit_code)
+    except MoltbotError as error:
+        if _wants_verbose(args):
+            traceback.print_exc()
+        sys.exit(report(error))
+    except (KeyboardInterrupt, typer.Abort):
+        print(file=sys.stderr)
+        sys.exit(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (`moltbot ... | head`): not a failure worth a message.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(ExitCode.OK)
+    except Exception as error:
+        if _wants_verbose(args):
+            traceback.print_exc()
+        print(f"Error: unexpected failure: {type(error).__name__}: {error}", file=sys.stderr)
+        print("This is a bug in moltbot; run again with --verbose for details.", file=sys.stderr)
+        sys.exit(ExitCode.FAILURE)
+    sys.exit(result if isinstance(result, int) else ExitCode.OK)

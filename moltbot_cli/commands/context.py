@@ -1,0 +1,43 @@
+"""What every command gets from the root: the config location, verbosity, and an Output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from moltbot_cli.console import Output, choose_format
+
+if TYPE_CHECKING:
+    from moltbot_cli.config.store import ConfigStore
+
+
+@dataclass
+class AppContext:
+    config_override: str | None = None
+    verbose: bool = False
+
+    @cached_property
+    def config_path(self) -> Path:
+        from moltbot_cli.config.paths import config_path
+
+        return config_path(self.config_override)
+
+    @cached_property
+    def store(self) -> ConfigStore:
+        from moltbot_cli.config.store import ConfigStore
+
+        return ConfigStore(self.config_path)
+
+    def output(self, json: bool = False, plain: bool = False) -> Output:
+        return Output(choose_format(json, plain))
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppContext):
+        root.obj = AppContext()
+    return root.obj

@@ -1,0 +1,130 @@
+"""Typed, read-only access to a loaded config, with `${VAR}` references filled in.
+
+Commands and the request layer ask questions of `Settings` ("which model is the
+default?", "what routing does this ref have?") instead of walking raw dicts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from moltbot_cli.config.pathexpr import Path, format_path
+from moltbot_cli.errors import ConfigInvalidError
+from moltbot_cli.openrouter import refs
+
+DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
+ENV_REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
+
+PRIMARY_PATH: Path = ("agents", "defaults", "model", "primary")
+FALLBACKS_PATH: Path = ("agents", "defaults", "model", "fallbacks")
+MODELS_PATH: Path = ("agents", "defaults", "models")
+BASE_URL_PATH: Path = ("models", "providers", "openrouter", "baseUrl")
+ENV_KEY_PATH: Path = ("env", "OPENROUTER_API_KEY")
+AUTH_PROFILE_PATH: Path = ("auth", "profiles", "openrouter:default")
+
+
+def substitute_env(value: Any, path: Path = ()) -> Any:
+    """Fill `${UPPER_CASE}` references from the environment; an unset one is an error."""
+    if isinstance(value, str):
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise ConfigInvalidError(
+                    f"{format_path(path)} refers to ${{{name}}}, which is not set",
+                    hint=f"Export {name} in the environment, or change the value with "
+                    f"`moltbot config set {format_path(path)} VALUE`.",
+                )
+            return os.environ[name]
+
+        return ENV_REFERENCE.sub(replace, value)
+    if isinstance(value, dict):
+        return {key: substitute_env(item, (*path, key)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [substitute_env(item, (*path, index)) for index, item in enumerate(value)]
+    return value
+
+
+def dig(data: Any, path: Path) -> Any:
+    """The value at `path`, or None where the path does not lead anywhere."""
+    for segment in path:
+        if isinstance(data, dict) and isinstance(segment, str):
+            data = data.get(segment)
+        elif isinstance(data, list) and isinstance(segment, int) and segment < len(data):
+            data = data[segment]
+        else:
+            return None
+    return data
+
+
+class Settings:
+    """A validated config's data, as the rest of the program wants to see it."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = dict(data)
+
+    @property
+    def primary(self) -> str | None:
+        value = dig(self.data, PRIMARY_PATH)
+        return self.resolve(value) if isinstance(value, str) else None
+
+    @property
+    def fallbacks(self) -> list[str]:
+        value = dig(self.data, FALLBACKS_PATH)
+        return [self.resolve(item) for item in value] if isinstance(value, list) else []
+
+    @property
+    def model_entries(self) -> dict[str, dict[str, Any]]:
+        """Configured models by normalized ref."""
+        value = dig(self.data, MODELS_PATH)
+        if not isinstance(value, dict):
+            return {}
+        return {refs.normalize_ref(key): entry for key, entry in value.items() if refs.is_ref(key)}
+
+    def entry_key(self, ref: str) -> str | None:
+        """The key as written in the file for a ref, which may lack the prefix."""
+        value = dig(self.data, MODELS_PATH)
+        if isinstance(value, dict):
+            for key in value:
+                if refs.same_model(key, ref):
+                    return str(key)
+        return None
+
+    def model_entry(self, ref: str) -> dict[str, Any]:
+        return self.model_entries.get(refs.normalize_ref(ref), {})
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Alias → ref, in file order."""
+        return {
+            entry["alias"]: ref
+            for ref, entry in self.model_entries.items()
+            if isinstance(entry, dict) and isinstance(entry.get("alias"), str)
+        }
+
+    def resolve(self, ref_or_alias: str) -> str:
+        return refs.resolve(ref_or_alias, self.aliases)
+
+    def routing(self, ref: str) -> dict[str, Any]:
+        value = dig(self.model_entry(ref), ("compat", "openRouterRouting"))
+        return dict(value) if isinstance(value, dict) else {}
+
+    def params(self, ref: str) -> dict[str, Any]:
+        value = self.model_entry(ref).get("params")
+        return dict(value) if isinstance(value, dict) else {}
+
+    @property
+    def base_url(self) -> str:
+        from_env = os.environ.get("OPENROUTER_BASE_URL")
+        if from_env:
+            return from_env.rstrip("/")
+        value = dig(self.data, BASE_URL_PATH)
+        return (value if isinstance(value, str) and value else DEFAULT_BASE_URL).rstrip("/")
+
+    @property
+    def env_api_key(self) -> str | None:
+        value = dig(self.data, ENV_KEY_PATH)
+        return value if isinstance(value, str) and value else None

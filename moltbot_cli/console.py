@@ -1,0 +1,172 @@
+"""The one place that decides how output looks: colour, spinners, tables, --json, --plain.
+
+Commands describe what to show; this module decides how, from whether stdout and
+stderr are terminals, NO_COLOR, and the output flags. Rich is imported only when
+something is actually rendered for a terminal, so scripts and pipes never pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from typing import IO, TYPE_CHECKING, Any
+
+from moltbot_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class Format(str, Enum):
+    HUMAN = "human"
+    JSON = "json"
+    PLAIN = "plain"
+
+
+def choose_format(json_flag: bool = False, plain_flag: bool = False) -> Format:
+    if json_flag and plain_flag:
+        raise UsageError("--json and --plain cannot be used together; pick one.")
+    if json_flag:
+        return Format.JSON
+    if plain_flag:
+        return Format.PLAIN
+    return Format.HUMAN
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Output:
+    """Where and how a command writes. stdout carries results; stderr carries the rest."""
+
+    def __init__(
+        self,
+        format: Format = Format.HUMAN,
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+    ) -> None:
+        self.format = format
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self._rich_stdout: Console | None = None
+        self._rich_stderr: Console | None = None
+
+    @property
+    def is_json(self) -> bool:
+        return self.format is Format.JSON
+
+    @property
+    def is_plain(self) -> bool:
+        return self.format is Format.PLAIN
+
+    @property
+    def stdout_is_terminal(self) -> bool:
+        return _is_terminal(self.stdout)
+
+    @property
+    def stderr_is_terminal(self) -> bool:
+        return _is_terminal(self.stderr) and os.environ.get("TERM") != "dumb"
+
+    @property
+    def color(self) -> bool:
+        """Colour only for a human at a terminal who has not asked for none."""
+        return (
+            self.format is Format.HUMAN
+            and self.stdout_is_terminal
+            and "NO_COLOR" not in os.environ
+            and os.environ.get("TERM") != "dumb"
+        )
+
+    @property
+    def rich_tables(self) -> bool:
+        return self.format is Format.HUMAN and self.stdout_is_terminal
+
+    # -- results (stdout) -------------------------------------------------------------
+
+    def line(self, text: str = "") -> None:
+        self.stdout.write(text + "\n")
+
+    def stream_text(self, text: str) -> None:
+        """Write a piece of a streamed reply at once, without buffering it."""
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def json(self, payload: Any) -> None:
+        json.dump(payload, self.stdout, indent=2, ensure_ascii=False)
+        self.stdout.write("\n")
+
+    def styled(self, text: str, style: str) -> None:
+        """A line of human output; `style` is a rich style used only when colour is on."""
+        if self.color:
+            self._stdout_console().print(text, style=style, markup=False, highlight=False)
+        else:
+            self.line(text)
+
+    def table(
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        *,
+        title: str | None = None,
+        no_wrap: Sequence[str] = (),
+    ) -> None:
+        """A table for a terminal, tab-separated columns otherwise."""
+        if not self.rich_tables:
+            if title:
+                self.line(title)
+            self.line("\t".join(headers))
+            for row in rows:
+                self.line("\t".join(row))
+            return
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left", box=None, header_style="bold")
+        for header in headers:
+            table.add_column(header, no_wrap=header in no_wrap, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        self._stdout_console().print(table)
+
+    # -- messages (stderr) ------------------------------------------------------------
+
+    def note(self, text: str) -> None:
+        self.stderr.write(text + "\n")
+        self.stderr.flush()
+
+    def warn(self, text: str) -> None:
+        self.note(f"Warning: {text}")
+
+    @contextmanager
+    def spinner(self, message: str) -> Iterator[None]:
+        """A spinner on stderr while waiting, only when a person is watching stderr."""
+        if not self.stderr_is_terminal or self.is_json:
+            yield
+            return
+        with self._stderr_console().status(message, spinner="dots"):
+            yield
+
+    # -- rich consoles, made on first use ----------------------------------------------
+
+    def _stdout_console(self) -> Console:
+        if self._rich_stdout is None:
+            from rich.console import Console
+
+            self._rich_stdout = Console(
+                file=self.stdout, no_color=not self.color, highlight=False, soft_wrap=False
+            )
+        return self._rich_stdout
+
+    def _stderr_console(self) -> Console:
+        if self._rich_stderr is None:
+            from rich.console import Console
+
+            self._rich_stderr = Console(file=self.stderr, stderr=True, highlight=False)
+        return self._rich_stderr

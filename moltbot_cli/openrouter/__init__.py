@@ -1,0 +1,1 @@
+"""Everything that talks to OpenRouter: refs, routing, the HTTP client, streaming, errors."""

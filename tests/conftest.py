@@ -1,0 +1,44 @@
+"""Every test runs in a sandbox: its own HOME, XDG dirs, config, cache, keyring and no key."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    for sub in ("config", "cache", "data", "state"):
+        (home / sub).mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("MOLTBOT_CONFIG_PATH", str(home / "config" / "moltbot" / "moltbot.json"))
+    monkeypatch.setenv("MOLTBOT_CACHE_DIR", str(home / "cache" / "moltbot"))
+    # Nothing listens here: a test that forgets to start a fake server fails fast.
+    monkeypatch.setenv("OPENROUTER_BASE_URL", "http://127.0.0.1:9/api/v1")
+    # A file-backed keyring of the suite's own, kept inside the sandbox.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.support.keyring_backend.FileKeyring")
+    monkeypatch.setenv("MOLTBOT_TEST_KEYRING_FILE", str(home / "test-keyring.json"))
+    monkeypatch.setenv(
+        "PYTHONPATH",
+        os.pathsep.join(filter(None, [str(TESTS_DIR.parent), os.environ.get("PYTHONPATH")])),
+    )
+    monkeypatch.delenv("OPENROUTER_API_KEY", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "120")
+    return home
+
+
+@pytest.fixture
+def config_file(isolated_environment: Path) -> Path:
+    return Path(os.environ["MOLTBOT_CONFIG_PATH"])
