@@ -17,7 +17,7 @@ import typer
 from typer._click.exceptions import ClickException
 
 from moltbot_cli import __version__
-from moltbot_cli.commands import config_cmd
+from moltbot_cli.commands import chat_cmd, config_cmd, models_cmd, onboard_cmd
 from moltbot_cli.commands.context import AppContext
 from moltbot_cli.errors import ExitCode, MoltbotError, report
 
@@ -28,9 +28,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
+    # Plain help: readable in any terminal and pipe, and it starts without importing rich.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(config_cmd.app, name="config")
+app.command("onboard")(onboard_cmd.onboard_command)
+app.add_typer(models_cmd.app, name="models")
+app.command("chat")(chat_cmd.chat)
 
 
 def _print_version(value: bool) -> None:

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+RICH_TABLE_MAX_ROWS = 300
+
+
 class Format(str, Enum):
     HUMAN = "human"
     JSON = "json"
@@ -52,10 +55,12 @@ class Output:
         format: Format = Format.HUMAN,
         stdout: IO[str] | None = None,
         stderr: IO[str] | None = None,
+        stdin: IO[str] | None = None,
     ) -> None:
         self.format = format
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
+        self.stdin = stdin or sys.stdin
         self._rich_stdout: Console | None = None
         self._rich_stderr: Console | None = None
 
@@ -66,6 +71,11 @@ class Output:
     @property
     def is_plain(self) -> bool:
         return self.format is Format.PLAIN
+
+    @property
+    def stdin_is_terminal(self) -> bool:
+        """A person can be asked questions (and stdin holds no piped input)."""
+        return _is_terminal(self.stdin)
 
     @property
     def stdout_is_terminal(self) -> bool:
@@ -126,14 +136,35 @@ class Output:
             for row in rows:
                 self.line("\t".join(row))
             return
+        if len(rows) > RICH_TABLE_MAX_ROWS:
+            self._aligned_table(headers, rows, title)
+            return
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title=title, title_justify="left", box=None, header_style="bold")
         for header in headers:
             table.add_column(header, no_wrap=header in no_wrap, overflow="fold")
         for row in rows:
-            table.add_row(*row)
+            # Text, not markup: a model name with [brackets] must print as written.
+            table.add_row(*(Text(cell) for cell in row))
         self._stdout_console().print(table)
+
+    def _aligned_table(
+        self, headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None
+    ) -> None:
+        """Padded columns without rich: rich lays out each row, too slow for thousands."""
+        widths = [
+            max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)
+        ]
+        if title:
+            self.line(title)
+        for row in (headers, *rows):
+            self.line(
+                "  ".join(
+                    cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+                ).rstrip()
+            )
 
     # -- messages (stderr) ------------------------------------------------------------
 

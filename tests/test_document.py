@@ -176,7 +176,7 @@ scalars = st.one_of(
 )
 
 
-def make_trees(unique_keys: bool) -> st.SearchStrategy[Any]:
+def make_trees(unique_keys: bool, max_leaves: int) -> st.SearchStrategy[Any]:
     unique_by = (lambda member: member[0]) if unique_keys else None
     return st.recursive(
         scalars,
@@ -184,14 +184,14 @@ def make_trees(unique_keys: bool) -> st.SearchStrategy[Any]:
             st.lists(children, max_size=4).map(Arr),
             st.lists(st.tuples(keys, children), max_size=4, unique_by=unique_by).map(Obj),
         ),
-        max_leaves=12,
+        max_leaves=max_leaves,
     )
 
 
-trees = make_trees(unique_keys=False)
+trees = make_trees(unique_keys=False, max_leaves=12)
 # Edits of a repeated key touch every copy; the edit property keeps keys unique to know
 # exactly which comments an edit may remove.
-unique_trees = make_trees(unique_keys=True)
+unique_trees = make_trees(unique_keys=True, max_leaves=10)
 json_values = st.recursive(
     scalars,
     lambda children: st.one_of(
@@ -200,7 +200,20 @@ json_values = st.recursive(
     max_leaves=6,
 )
 
-BLANKS = ["", " ", "  ", "\t", "\n", "\n  ", "\r\n", "\n\n    ", "\xa0", "\u2028", "\ufeff", "\v"]
+BLANKS = [" ", "  ", "\t", "\n", "\n  ", "\r\n", "\n\n    ", "\xa0", "\u2028", "\ufeff", "\v"]
+# A `%` followed by a line break is a // comment, any other `%` a /* */ one.
+GAPS = [
+    *[""] * 8,
+    *BLANKS,
+    "%\n",
+    "%\r\n",
+    "%\u2028",
+    "%",
+    " % ",
+    "\n  %\n  ",
+    "%%",
+    " %\n%\n",
+]
 
 
 def _is_identifier(key: str) -> bool:
@@ -215,20 +228,16 @@ class Writer:
         self.comments: list[str] = []
 
     def gap(self) -> str:
-        parts = []
-        for kind in self.draw(st.lists(st.sampled_from("wwlb"), max_size=2)):
-            if kind == "w":
-                parts.append(self.draw(st.sampled_from(BLANKS)))
-                continue
+        """Whitespace and comments; `%` in the layout drawn is where a comment goes."""
+        layout = self.draw(st.sampled_from(GAPS))
+        while "%" in layout:
             number = len(self.comments) + 1
-            if kind == "l":
-                comment = f"// <c{number}>"
-                end = self.draw(st.sampled_from(["\n", "\r\n", "\u2028"]))
-            else:
-                comment, end = f"/* <c{number}> */", ""
+            after = layout.index("%") + 1
+            line_comment = layout[after : after + 1] in ("\r", "\n", "\u2028")
+            comment = f"// <c{number}>" if line_comment else f"/* <c{number}> */"
             self.comments.append(comment)
-            parts.append(comment + end)
-        return "".join(parts)
+            layout = layout.replace("%", comment, 1)
+        return layout
 
     def value(self, tree: Any) -> str:
         if isinstance(tree, Obj):

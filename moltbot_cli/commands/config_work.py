@@ -11,8 +11,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import json5
-
 from moltbot_cli.commands.context import AppContext
 from moltbot_cli.config.document import Document, PathError
 from moltbot_cli.config.pathexpr import format_path, parse_path
@@ -96,6 +94,8 @@ def _near_paths_hint(document: Document, path: tuple[str | int, ...]) -> str | N
 
 
 def parse_value(text: str, *, strict_json: bool) -> Any:
+    import json5
+
     try:
         return json5.loads(text)
     except ValueError as error:

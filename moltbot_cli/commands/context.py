@@ -13,6 +13,7 @@ from moltbot_cli.console import Output, choose_format
 
 if TYPE_CHECKING:
     from moltbot_cli.config.store import ConfigStore
+    from moltbot_cli.openrouter.client import OpenRouterClient
 
 
 @dataclass
@@ -34,6 +35,29 @@ class AppContext:
 
     def output(self, json: bool = False, plain: bool = False) -> Output:
         return Output(choose_format(json, plain))
+
+    def client(
+        self,
+        api_key: str | None,
+        *,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        retries: int | None = None,
+    ) -> OpenRouterClient:
+        """The OpenRouter client every command uses; --verbose traces it on stderr.
+
+        `base_url` defaults to the configured one (which needs a valid config); pass it
+        when the config may not load yet. Use it as a context manager to close it.
+        """
+        from moltbot_cli.openrouter.client import DEFAULT_RETRIES, OpenRouterClient
+
+        return OpenRouterClient(
+            self.store.settings().base_url if base_url is None else base_url,
+            api_key,
+            timeout=timeout,
+            retries=DEFAULT_RETRIES if retries is None else retries,
+            trace=self.output().note if self.verbose else None,
+        )
 
 
 def app_context(ctx: typer.Context) -> AppContext:

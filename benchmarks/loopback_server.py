@@ -1,0 +1,104 @@
+"""A minimal OpenAI-compatible server on 127.0.0.1 for the benchmarks.
+
+Streams are rendered once per size, then sent as a real server sends them: one
+chunked-encoding write per event, so a client sees the events arrive one by one.
+The model id picks the reply: `bench/chunks-N` streams N chunks of text
+(non-streaming: the same text in one JSON body).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+CHUNK_TEXT = "word "
+
+
+@lru_cache(maxsize=8)
+def stream_events(model: str, chunks: int) -> tuple[bytes, ...]:
+    events = []
+    for index in range(chunks):
+        chunk = {
+            "id": "gen-bench",
+            "model": model,
+            "provider": "Bench",
+            "choices": [{"index": 0, "delta": {"content": CHUNK_TEXT}, "finish_reason": None}],
+        }
+        events.append(f"data: {json.dumps(chunk)}\n\n")
+        if index == 0:
+            events.append(": OPENROUTER PROCESSING\n\n")
+    final = {
+        "id": "gen-bench",
+        "model": model,
+        "provider": "Bench",
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": chunks, "total_tokens": chunks + 3},
+    }
+    events.append(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n")
+    return tuple(b"%x\r\n%s\r\n" % (len(event.encode()), event.encode()) for event in events)
+
+
+def whole_body(model: str, chunks: int) -> bytes:
+    return json.dumps(
+        {
+            "id": "gen-bench",
+            "object": "chat.completion",
+            "model": model,
+            "provider": "Bench",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": CHUNK_TEXT * chunks},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 3, "completion_tokens": chunks, "total_tokens": chunks + 3},
+        }
+    ).encode()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        request = json.loads(self.rfile.read(length) or b"{}")
+        model = str(request.get("model", "bench/chunks-1"))
+        match = re.search(r"chunks-(\d+)", model)
+        chunks = int(match.group(1)) if match else 1
+        self.send_response(200)
+        if request.get("stream"):
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for event in stream_events(model, chunks):
+                self.wfile.write(event)
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        body = whole_body(model, chunks)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        body = json.dumps({"data": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def start() -> tuple[ThreadingHTTPServer, str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/api/v1"

@@ -1,0 +1,203 @@
+"""The work behind `moltbot models auth`, and the key check that onboard and status share."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from moltbot_cli import credentials
+from moltbot_cli.commands.context import AppContext
+from moltbot_cli.console import Output
+from moltbot_cli.errors import AuthError, MoltbotError, NetworkError, UpstreamError, UsageError
+from moltbot_cli.masking import mask_key
+
+if TYPE_CHECKING:
+    from moltbot_cli.config.settings import Settings
+    from moltbot_cli.openrouter.client import OpenRouterClient
+
+PROVIDERS = ("openrouter",)
+KEYS_PAGE = "https://openrouter.ai/settings/keys"
+# The key check is one small request: one retry is enough, a long backoff is not wanted.
+KEY_CHECK_RETRIES = 1
+
+
+def check_provider(provider: str) -> None:
+    if provider.strip().lower() not in PROVIDERS:
+        raise UsageError(
+            f"unknown provider {provider!r}",
+            hint=f"Accepted: {', '.join(PROVIDERS)}.",
+        )
+
+
+def stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def make_client(app: AppContext, settings: Settings, key: str | None) -> OpenRouterClient:
+    """A client for the key check: the settings' base URL (the config may be reset), one retry."""
+    return app.client(key, base_url=settings.base_url, retries=KEY_CHECK_RETRIES)
+
+
+def verify_key(app: AppContext, out: Output, settings: Settings, key: str) -> dict[str, Any]:
+    """GET /key with a spinner: what OpenRouter knows about the key (label, usage, limit)."""
+    with (
+        make_client(app, settings, key) as client,
+        out.spinner("Checking the key with OpenRouter…"),
+    ):
+        return check_key(client)
+
+
+def check_key(client: OpenRouterClient) -> dict[str, Any]:
+    """GET /key. A rejected key (401 or 403) is an AuthError; other failures pass through."""
+    try:
+        return client.get_key()
+    except AuthError as error:
+        raise AuthError(
+            f"OpenRouter rejected the key {mask_key(client.api_key or '')} (401): {_said(error)}",
+            hint=f"Check or create a key at {KEYS_PAGE}; nothing was saved.",
+        ) from None
+    except UpstreamError as error:
+        # The client words a 403 as a refusal; for GET /key it means the key is not allowed.
+        if "(403)" in error.message:
+            raise AuthError(
+                f"OpenRouter refused the key {mask_key(client.api_key or '')} (403): "
+                f"{_said(error)}",
+                hint=f"The key may be disabled; check it at {KEYS_PAGE}. Nothing was saved.",
+            ) from None
+        raise
+
+
+def _said(error: MoltbotError) -> str:
+    """The server's own words from a client error: the part after the first colon."""
+    _, colon, rest = error.message.partition(": ")
+    return rest if colon else error.message
+
+
+def cannot_check(error: MoltbotError) -> MoltbotError:
+    """The same failure, with the way around it for a script: --skip-validate."""
+    return type(error)(
+        f"could not check the key: {error.message}",
+        hint="Check your connection (and OPENROUTER_BASE_URL), or pass --skip-validate to "
+        "save the key without checking it.",
+    )
+
+
+UNCHECKABLE = (NetworkError, UpstreamError)
+
+
+def _money(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "?"
+    return f"${value:,.4f}" if 0 < abs(value) < 0.01 else f"${value:,.2f}"
+
+
+def describe_key_info(info: dict[str, Any], key: str) -> str:
+    """`label sk-or-v1-ab…, used $1.20 of $10.00 ($8.80 left)`; never the key itself."""
+    parts = []
+    label = info.get("label")
+    if isinstance(label, str) and label.strip():
+        shown = mask_key(label) if key and key in label else label.strip()
+        parts.append(f"label {shown}")
+    limit = info.get("limit")
+    usage = _money(info.get("usage"))
+    if isinstance(limit, (int, float)) and not isinstance(limit, bool):
+        used = f"used {usage} of {_money(limit)}"
+        remaining = info.get("limit_remaining")
+        if isinstance(remaining, (int, float)) and not isinstance(remaining, bool):
+            used += f" ({_money(remaining)} left)"
+        parts.append(used)
+    else:
+        parts.append(f"used {usage}, no spending limit")
+    if info.get("is_free_tier") is True:
+        parts.append("free tier")
+    return ", ".join(parts)
+
+
+def show_key_info(out: Output, info: dict[str, Any], key: str) -> None:
+    """In human mode the check's result is part of the answer (stdout); otherwise stderr."""
+    text = f"Key OK: {describe_key_info(info, key)}"
+    if out.is_json or out.is_plain:
+        out.note(text)
+    else:
+        out.line(text)
+
+
+def read_key(out: Output, *, what: str = "OpenRouter API key") -> str:
+    """The key from stdin, or typed hidden when a person is at the terminal."""
+    if stdin_is_terminal():
+        import typer
+
+        raw = typer.prompt(f"{what} (input hidden)", hide_input=True, err=True)
+    else:
+        raw = sys.stdin.read()
+        if not raw.strip():
+            raise UsageError(
+                "no API key on stdin",
+                hint='Pipe it in, e.g. `printf %s "$KEY" | moltbot models auth paste-token '
+                "--provider openrouter`.",
+            )
+    return credentials.clean_key(raw)
+
+
+def warn_if_env_overrides(out: Output, key: str) -> None:
+    from_env = os.environ.get(credentials.ENV_VAR, "").strip()
+    if from_env and from_env != key:
+        out.warn(
+            f"{credentials.ENV_VAR} is set in this environment ({mask_key(from_env)}) and is used "
+            "before the stored key; unset it to use the stored one."
+        )
+
+
+def paste_token(
+    app: AppContext, out: Output, provider: str, key_store: str, *, skip_validate: bool
+) -> None:
+    check_provider(provider)
+    if key_store not in credentials.STORES:
+        raise UsageError(
+            f"unknown --key-store {key_store!r}", hint=f"Accepted: {', '.join(credentials.STORES)}."
+        )
+    settings = app.store.settings()
+    key = read_key(out)
+    if warning := credentials.shape_warning(key):
+        out.warn(warning)
+    if not skip_validate:
+        try:
+            info = verify_key(app, out, settings, key)
+        except UNCHECKABLE as error:
+            raise cannot_check(error) from None
+        show_key_info(out, info, key)
+    stored = credentials.store_key(key, app.config_path, key_store, warn=out.warn)
+    where = credentials.describe_store(stored, app.config_path)
+    out.line(f"Stored the OpenRouter key {mask_key(key)} in {where}.")
+    warn_if_env_overrides(out, key)
+
+
+def logout(app: AppContext, out: Output, provider: str) -> None:
+    check_provider(provider)
+    removed = credentials.delete_key(app.config_path, warn=out.warn)
+    places = [credentials.describe_store(place, app.config_path) for place in removed]
+    if places:
+        out.line(f"Removed the OpenRouter key from {' and from '.join(places)}.")
+    else:
+        out.line(
+            "No stored OpenRouter key to remove (checked the keyring and "
+            f"{credentials.describe_store('file', app.config_path)})."
+        )
+    still = []
+    if os.environ.get(credentials.ENV_VAR, "").strip():
+        still.append(f"{credentials.ENV_VAR} in the environment (unset it)")
+    try:
+        in_config = app.store.settings().env_api_key
+    except MoltbotError:
+        in_config = None  # a broken config is reported by the commands that need it
+    if in_config:
+        still.append(
+            f"env.OPENROUTER_API_KEY in {app.config_path} "
+            "(remove it with `moltbot config unset env.OPENROUTER_API_KEY`)"
+        )
+    if still:
+        out.warn(f"a key is still provided by {' and '.join(still)}.")

@@ -1,0 +1,179 @@
+"""The work behind `moltbot chat`: prompt in, reply streamed out, failures explained.
+
+stdout carries the reply and nothing else (or the one JSON object with --json);
+notes, the spinner, --usage and errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from moltbot_cli.commands.context import AppContext
+from moltbot_cli.console import Output, _is_terminal
+from moltbot_cli.credentials import find_key, require_key
+from moltbot_cli.errors import MoltbotError, UsageError
+from moltbot_cli.openrouter import refs
+from moltbot_cli.openrouter.chat import (
+    CHAT_PATH,
+    ChatOptions,
+    Failover,
+    Served,
+    build_body,
+    build_messages,
+    converse,
+    model_chain,
+)
+
+
+@dataclass(frozen=True)
+class ChatCommand:
+    words: list[str]
+    model: str | None = None
+    system: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    only: str | None = None
+    order: str | None = None
+    stream: bool = True
+    dry_run: bool = False
+    timeout: float | None = None
+    retries: int = 3
+    usage: bool = False
+    fallbacks: bool = True
+
+
+def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
+    prompt = compose_prompt(command.words, piped_stdin())
+    options = ChatOptions(
+        system=command.system,
+        temperature=command.temperature,
+        max_tokens=command.max_tokens,
+        only=provider_slugs(command.only, "--only"),
+        order=provider_slugs(command.order, "--order"),
+        stream=command.stream,
+    )
+    settings = app.store.settings()
+    chain = model_chain(settings, command.model, fallbacks=command.fallbacks)
+    messages = build_messages(prompt, command.system)
+    if command.dry_run:
+        key = find_key(app.config_path, settings).key
+        with app.client(key, base_url=settings.base_url) as client:
+            out.json(client.preview(CHAT_PATH, build_body(settings, chain[0], messages, options)))
+        if key is None:
+            out.note("Note: no API key found; a real call would stop here (run `moltbot onboard`).")
+        return
+    key = require_key(app.config_path, settings).key
+    with app.client(
+        key, base_url=settings.base_url, timeout=command.timeout, retries=command.retries
+    ) as client:
+        items = converse(client, settings, chain, messages, options)
+        served = show_reply(out, items, chain[0], spinner=not app.verbose)
+    result = served.result
+    if out.is_json:
+        out.json(result.as_json())
+    if served.fallback:
+        out.note(f"Note: answered by {served.ref} (a configured fallback).")
+    if result.finish_reason == "length":
+        out.note("Note: the reply stopped at its token limit; allow more with --max-tokens N.")
+    if command.usage:
+        out.note(usage_line(served))
+
+
+def compose_prompt(words: list[str], stdin_text: str | None) -> str:
+    """Arguments, then piped text as context; at least one of them must say something."""
+    asked = " ".join(words).strip()
+    piped = (stdin_text or "").strip()
+    if asked and piped:
+        return f"{asked}\n\n{piped}"
+    if asked or piped:
+        return asked or piped
+    raise UsageError(
+        "no prompt given",
+        hint='Give one as arguments (moltbot chat "hello") or on stdin '
+        "(echo hello | moltbot chat).",
+    )
+
+
+def piped_stdin() -> str | None:
+    """What was piped in; None when stdin is a terminal (nobody is typing a prompt there)."""
+    stream = sys.stdin
+    if stream is None or _is_terminal(stream):
+        return None
+    try:
+        raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode()
+    except OSError:
+        return None
+    return raw.decode("utf-8", errors="replace")
+
+
+def provider_slugs(text: str | None, flag: str) -> list[str] | None:
+    if text is None:
+        return None
+    slugs = [slug.strip() for slug in text.split(",") if slug.strip()]
+    if not slugs:
+        raise UsageError(
+            f"{flag} needs at least one provider slug",
+            hint=f"For example {flag} anthropic,openai (see `moltbot models endpoints REF`).",
+        )
+    return slugs
+
+
+def show_reply(
+    out: Output, items: Iterator[str | Failover | Served], first: str, *, spinner: bool = True
+) -> Served:
+    """Write the reply as it arrives; a spinner keeps a watching person company until then.
+
+    With --verbose the trace lines say what is happening, and a spinner would garble them.
+    """
+    asking = first
+    while True:
+        with out.spinner(f"Asking {asking}…") if spinner else contextlib.nullcontext():
+            item = next(items)
+        if not isinstance(item, Failover):
+            break
+        out.note(f"Note: {item.failed} failed ({item.error.message}); trying {item.next}")
+        asking = item.next
+    streamed = False
+    tail = ""
+    try:
+        while not isinstance(item, Served):
+            if isinstance(item, str):
+                if not out.is_json:
+                    out.stream_text(item)
+                streamed, tail = True, item[-1:]
+            item = next(items)
+    except (MoltbotError, KeyboardInterrupt):
+        if streamed and not out.is_json and out.stdout_is_terminal and tail != "\n":
+            out.stream_text("\n")  # so an error, or the shell prompt, starts a line of its own
+        raise
+    content = item.result.content
+    if not out.is_json:
+        if not streamed and content:
+            # Nothing was streamed (--no-stream): the whole reply goes out now.
+            out.stream_text(content)
+            tail = content[-1:]
+        if out.stdout_is_terminal and tail not in ("", "\n"):
+            out.stream_text("\n")
+    return item
+
+
+def usage_line(served: Served) -> str:
+    result = served.result
+    usage: dict[str, Any] = result.usage or {}
+    parts = [
+        f"model {result.model or refs.wire_id(served.ref)}",
+        f"provider {result.provider or 'not reported'}",
+    ]
+    prompt_tokens = usage.get("prompt_tokens")
+    completion_tokens = usage.get("completion_tokens")
+    total = usage.get("total_tokens")
+    if prompt_tokens is not None or completion_tokens is not None:
+        parts.append(f"tokens {prompt_tokens} in + {completion_tokens} out = {total}")
+    cost = usage.get("cost")
+    if isinstance(cost, (int, float)) and not isinstance(cost, bool):
+        parts.append(f"cost ${cost:.6f}")
+    return "Usage: " + ", ".join(parts)

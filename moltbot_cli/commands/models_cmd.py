@@ -1,0 +1,378 @@
+"""`moltbot models`: the default model, fallbacks, aliases, routing, and the key behind them."""
+
+from __future__ import annotations
+
+import typer
+
+from moltbot_cli.commands.context import app_context
+
+app = typer.Typer(
+    help="See and change models, aliases, fallbacks, routing and the API key.", no_args_is_help=True
+)
+auth_app = typer.Typer(help="Store or remove the OpenRouter API key.", no_args_is_help=True)
+app.add_typer(auth_app, name="auth")
+
+PROVIDER_HELP = "The key's provider: openrouter."
+KEY_STORE_HELP = "Where the key goes: the keyring, else credentials.json beside the config (auto)."
+
+
+@app.command("status")
+def status_command(
+    ctx: typer.Context,
+    json: bool = typer.Option(False, "--json", help="Print JSON."),
+    plain: bool = typer.Option(False, "--plain", help="Print the default model's ref alone."),
+    check: bool = typer.Option(False, "--check", help="Exit 4 when no API key is found."),
+    probe: bool = typer.Option(False, "--probe", help="Check the key with OpenRouter (GET /key)."),
+) -> None:
+    """Show the default model, fallbacks, aliases, and which API key is used (masked).
+
+    Example: moltbot models status --probe
+    """
+    from moltbot_cli.commands.models_status_work import status
+
+    app = app_context(ctx)
+    status(app, app.output(json=json, plain=plain), check=check, probe=probe)
+
+
+@auth_app.command("paste-token")
+def paste_token_command(
+    ctx: typer.Context,
+    provider: str = typer.Option(
+        "openrouter", "--provider", metavar="PROVIDER", help=PROVIDER_HELP
+    ),
+    key_store: str = typer.Option(
+        "auto", "--key-store", metavar="auto|keyring|file", help=KEY_STORE_HELP
+    ),
+    skip_validate: bool = typer.Option(
+        False, "--skip-validate", help="Do not check the key with OpenRouter."
+    ),
+) -> None:
+    """Store an API key read from stdin (typed hidden at a terminal), after checking it.
+
+    Example: printf %s "$KEY" | moltbot models auth paste-token --provider openrouter
+    """
+    from moltbot_cli.commands.auth_work import paste_token
+
+    app = app_context(ctx)
+    paste_token(app, app.output(), provider, key_store, skip_validate=skip_validate)
+
+
+@auth_app.command("logout")
+def logout_command(
+    ctx: typer.Context,
+    provider: str = typer.Option(
+        "openrouter", "--provider", metavar="PROVIDER", help=PROVIDER_HELP
+    ),
+) -> None:
+    """Remove the stored API key from the keyring and the key file.
+
+    Example: moltbot models auth logout --provider openrouter
+    """
+    from moltbot_cli.commands.auth_work import logout
+
+    app = app_context(ctx)
+    logout(app, app.output(), provider)
+
+
+# -- the catalogue, the default, aliases, fallbacks, routing, endpoints ------------------------
+
+aliases_app = typer.Typer(help="Short names for models: `chat -m sonnet`.", no_args_is_help=True)
+fallbacks_app = typer.Typer(
+    help="Models tried in order when the default fails before replying.", no_args_is_help=True
+)
+routing_app = typer.Typer(
+    help="Which providers serve a model (OpenRouter's `provider` routing).", no_args_is_help=True
+)
+app.add_typer(aliases_app, name="aliases")
+app.add_typer(fallbacks_app, name="fallbacks")
+app.add_typer(routing_app, name="routing")
+
+REF_HELP = "A model: openrouter/<author>/<slug> (the prefix is optional) or an alias."
+JSON_HELP = "Print JSON."
+PLAIN_HELP = "Print one item a line, for scripts."
+
+
+def _complete_ref(incomplete: str) -> list[str]:
+    """Shell completion from the cached catalogue and the aliases; never the network."""
+    from moltbot_cli.commands.models_work import complete_refs
+
+    return complete_refs(incomplete)
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    words: list[str] | None = typer.Argument(
+        None, metavar="WORDS", help="Search words, as with --search.", show_default=False
+    ),
+    all: bool = typer.Option(False, "--all", help="The whole catalogue, not only your models."),
+    provider: str | None = typer.Option(
+        None, "--provider", metavar="SLUG", help="Only models by this author, e.g. x-ai."
+    ),
+    search: str | None = typer.Option(
+        None, "--search", metavar="TEXT", help="Only models whose ref or name has every word."
+    ),
+    free: bool = typer.Option(False, "--free", help="Only models that cost nothing."),
+    refresh: bool = typer.Option(
+        False, "--refresh", help="Fetch the catalogue now instead of using the cached copy."
+    ),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    plain: bool = typer.Option(False, "--plain", help="Print one ref a line."),
+) -> None:
+    """List your models (default, fallbacks, configured) or, with --all, every model.
+
+    Example: moltbot models list --all --free llama 70b
+    """
+    from moltbot_cli.commands.models_work import ListFilters, list_models
+
+    app = app_context(ctx)
+    list_models(
+        app,
+        app.output(json=json, plain=plain),
+        show_all=all,
+        filters=ListFilters(
+            provider=provider, search=" ".join([search or "", *(words or [])]).strip(), free=free
+        ),
+        refresh=refresh,
+    )
+
+
+@app.command("set")
+def set_command(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., metavar="REF", help=REF_HELP, autocompletion=_complete_ref),
+) -> None:
+    """Make a model the default (checked against OpenRouter's catalogue).
+
+    Example: moltbot models set openai/gpt-5.2
+    """
+    from moltbot_cli.commands.models_work import set_default
+
+    app = app_context(ctx)
+    set_default(app, app.output(), ref)
+
+
+@app.command("endpoints")
+def endpoints_command(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., metavar="REF", help=REF_HELP, autocompletion=_complete_ref),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    plain: bool = typer.Option(False, "--plain", help="Print the routing slugs (tags) alone."),
+) -> None:
+    """Show the providers serving a model: routing slug (tag), price, context, uptime, latency.
+
+    Example: moltbot models endpoints meta-llama/llama-3.3-70b-instruct
+    """
+    from moltbot_cli.commands.models_work import endpoints
+
+    app = app_context(ctx)
+    endpoints(app, app.output(json=json, plain=plain), ref)
+
+
+@aliases_app.command("list")
+def aliases_list_command(
+    ctx: typer.Context,
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    plain: bool = typer.Option(False, "--plain", help="Print ALIAS<tab>REF lines."),
+) -> None:
+    """List the aliases and the models they stand for."""
+    from moltbot_cli.commands.models_work import aliases_list
+
+    app = app_context(ctx)
+    aliases_list(app, app.output(json=json, plain=plain))
+
+
+@aliases_app.command("add")
+def aliases_add_command(
+    ctx: typer.Context,
+    alias: str = typer.Argument(..., metavar="ALIAS", help="Letters, digits and _ . : -"),
+    ref: str = typer.Argument(..., metavar="REF", help=REF_HELP, autocompletion=_complete_ref),
+) -> None:
+    """Give a model a short name (one per model; a new one replaces the old).
+
+    Example: moltbot models aliases add sonnet anthropic/claude-sonnet-4-5
+    """
+    from moltbot_cli.commands.models_work import aliases_add
+
+    app = app_context(ctx)
+    aliases_add(app, app.output(), alias, ref)
+
+
+@aliases_app.command("remove")
+def aliases_remove_command(
+    ctx: typer.Context,
+    alias: str = typer.Argument(..., metavar="ALIAS", help="The alias (any case)."),
+) -> None:
+    """Remove an alias; the model's other settings stay.
+
+    Example: moltbot models aliases remove sonnet
+    """
+    from moltbot_cli.commands.models_work import aliases_remove
+
+    app = app_context(ctx)
+    aliases_remove(app, app.output(), alias)
+
+
+@fallbacks_app.command("list")
+def fallbacks_list_command(
+    ctx: typer.Context,
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    plain: bool = typer.Option(False, "--plain", help="Print one ref a line."),
+) -> None:
+    """List the fallback models in the order they are tried."""
+    from moltbot_cli.commands.models_work import fallbacks_list
+
+    app = app_context(ctx)
+    fallbacks_list(app, app.output(json=json, plain=plain))
+
+
+@fallbacks_app.command("add")
+def fallbacks_add_command(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., metavar="REF", help=REF_HELP, autocompletion=_complete_ref),
+) -> None:
+    """Add a fallback at the end of the list (not the default model, not twice).
+
+    Example: moltbot models fallbacks add openai/gpt-5.2
+    """
+    from moltbot_cli.commands.models_work import fallbacks_add
+
+    app = app_context(ctx)
+    fallbacks_add(app, app.output(), ref)
+
+
+@fallbacks_app.command("remove")
+def fallbacks_remove_command(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., metavar="REF", help=REF_HELP, autocompletion=_complete_ref),
+) -> None:
+    """Remove one fallback.
+
+    Example: moltbot models fallbacks remove openai/gpt-5.2
+    """
+    from moltbot_cli.commands.models_work import fallbacks_remove
+
+    app = app_context(ctx)
+    fallbacks_remove(app, app.output(), ref)
+
+
+@fallbacks_app.command("clear")
+def fallbacks_clear_command(ctx: typer.Context) -> None:
+    """Remove every fallback."""
+    from moltbot_cli.commands.models_work import fallbacks_clear
+
+    app = app_context(ctx)
+    fallbacks_clear(app, app.output())
+
+
+@routing_app.command("show")
+def routing_show_command(
+    ctx: typer.Context,
+    ref: str | None = typer.Argument(
+        None, metavar="REF", help=REF_HELP, autocompletion=_complete_ref
+    ),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show the routing sent with each model (or one), as OpenRouter receives it.
+
+    Example: moltbot models routing show
+    """
+    from moltbot_cli.commands.models_routing_work import show
+
+    app = app_context(ctx)
+    show(app, app.output(json=json), ref)
+
+
+@routing_app.command("set")
+def routing_set_command(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., metavar="REF", help=REF_HELP, autocompletion=_complete_ref),
+    only: str | None = typer.Option(
+        None, "--only", metavar="SLUG,...", help="Use only these providers."
+    ),
+    order: str | None = typer.Option(
+        None, "--order", metavar="SLUG,...", help="Try these providers first, in this order."
+    ),
+    ignore: str | None = typer.Option(
+        None, "--ignore", metavar="SLUG,...", help="Never use these providers."
+    ),
+    allow_fallbacks: bool | None = typer.Option(
+        None,
+        "--allow-fallbacks/--no-allow-fallbacks",
+        help="Whether other providers may serve when those named are down.",
+        show_default=False,
+    ),
+    require_parameters: bool | None = typer.Option(
+        None,
+        "--require-parameters/--no-require-parameters",
+        help="Only providers supporting every parameter sent.",
+        show_default=False,
+    ),
+    data_collection: str | None = typer.Option(
+        None, "--data-collection", metavar="allow|deny", help="deny: no providers that store data."
+    ),
+    zdr: bool | None = typer.Option(
+        None, "--zdr/--no-zdr", help="Only zero-data-retention providers.", show_default=False
+    ),
+    quantizations: str | None = typer.Option(
+        None,
+        "--quantizations",
+        metavar="Q,...",
+        help="Only these: int4 int8 fp4 fp6 fp8 fp16 bf16 fp32 unknown.",
+    ),
+    sort: str | None = typer.Option(
+        None, "--sort", metavar="price|throughput|latency", help="Prefer providers by this."
+    ),
+    max_price_prompt: float | None = typer.Option(
+        None, "--max-price-prompt", metavar="USD", help="Most to pay per million input tokens."
+    ),
+    max_price_completion: float | None = typer.Option(
+        None,
+        "--max-price-completion",
+        metavar="USD",
+        help="Most to pay per million output tokens.",
+    ),
+    unset: list[str] | None = typer.Option(
+        None,
+        "--unset",
+        metavar="FIELD",
+        help="Remove one setting, e.g. --unset order (repeatable).",
+    ),
+) -> None:
+    """Change a model's routing; settings not given stay as they are.
+
+    Example: moltbot models routing set meta-llama/llama-3.3-70b-instruct --only together
+    """
+    from moltbot_cli.commands.models_routing_work import RoutingChanges, set_routing
+
+    app = app_context(ctx)
+    changes = RoutingChanges(
+        only=only,
+        order=order,
+        ignore=ignore,
+        allow_fallbacks=allow_fallbacks,
+        require_parameters=require_parameters,
+        data_collection=data_collection,
+        zdr=zdr,
+        quantizations=quantizations,
+        sort=sort,
+        max_price_prompt=max_price_prompt,
+        max_price_completion=max_price_completion,
+        unset=list(unset or []),
+    )
+    set_routing(app, app.output(), ref, changes)
+
+
+@routing_app.command("clear")
+def routing_clear_command(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., metavar="REF", help=REF_HELP, autocompletion=_complete_ref),
+) -> None:
+    """Remove a model's routing: OpenRouter picks the providers again.
+
+    Example: moltbot models routing clear meta-llama/llama-3.3-70b-instruct
+    """
+    from moltbot_cli.commands.models_routing_work import clear
+
+    app = app_context(ctx)
+    clear(app, app.output(), ref)

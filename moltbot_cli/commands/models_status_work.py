@@ -1,0 +1,122 @@
+"""The work behind `moltbot models status`: what is configured, and which key would be used."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moltbot_cli import credentials
+from moltbot_cli.commands.auth_work import describe_key_info, verify_key
+from moltbot_cli.commands.context import AppContext
+from moltbot_cli.console import Output
+from moltbot_cli.errors import AuthError, MoltbotError
+from moltbot_cli.openrouter import refs
+
+
+def status(app: AppContext, out: Output, *, check: bool, probe: bool) -> None:
+    settings = app.store.settings()
+    lookup = credentials.lookup_key(app.config_path, settings)
+    found = lookup.found
+    default = settings.primary or refs.DEFAULT_MODEL
+
+    info: dict[str, Any] | None = None
+    probe_error: MoltbotError | None = None
+    if probe and found.key:
+        try:
+            info = verify_key(app, out, settings, found.key)
+        except MoltbotError as error:
+            probe_error = error
+
+    if out.is_plain:
+        out.line(default)
+    elif out.is_json:
+        payload: dict[str, Any] = {
+            "configPath": str(app.config_path),
+            "defaultModel": default,
+            "defaultModelSource": "config" if settings.primary else "builtin",
+            "fallbacks": settings.fallbacks,
+            "aliases": {alias: refs.normalize_ref(ref) for alias, ref in settings.aliases.items()},
+            "auth": {
+                "openrouter": {
+                    "source": found.source,
+                    "key": found.masked,
+                    "keyringProblem": lookup.keyring_problem,
+                }
+            },
+        }
+        if probe:
+            payload["probe"] = _probe_json(info, probe_error)
+        out.json(payload)
+    else:
+        _show(
+            app,
+            out,
+            lookup,
+            default,
+            settings.primary is not None,
+            settings.fallbacks,
+            settings.aliases,
+            info,
+        )
+
+    if (check or probe) and found.key is None:
+        raise AuthError(
+            "no OpenRouter API key found",
+            hint="Run `moltbot onboard`, or set OPENROUTER_API_KEY.",
+        )
+    if probe_error is not None:
+        raise probe_error
+
+
+def _probe_json(info: dict[str, Any] | None, error: MoltbotError | None) -> dict[str, Any]:
+    if info is None:
+        return {"ok": False, "error": error.message if error else "no key to check"}
+    return {
+        "ok": True,
+        "label": info.get("label"),
+        "usage": info.get("usage"),
+        "limit": info.get("limit"),
+        "limitRemaining": info.get("limit_remaining"),
+        "isFreeTier": info.get("is_free_tier"),
+    }
+
+
+def _show(
+    app: AppContext,
+    out: Output,
+    lookup: credentials.KeyLookup,
+    default: str,
+    configured: bool,
+    fallbacks: list[str],
+    aliases: dict[str, str],
+    info: dict[str, Any] | None,
+) -> None:
+    found = lookup.found
+    rows = [
+        ("Config", str(app.config_path)),
+        (
+            "Default model",
+            default if configured else f"{default} (built-in default; not set in the config)",
+        ),
+        ("Fallbacks", ", ".join(fallbacks) or "none"),
+        (
+            "Aliases",
+            ", ".join(f"{alias} → {refs.normalize_ref(ref)}" for alias, ref in aliases.items())
+            or "none",
+        ),
+    ]
+    if found.key:
+        rows.append(
+            (
+                "API key",
+                f"{found.masked} from {credentials.describe_source(found, app.config_path)}",
+            )
+        )
+    else:
+        rows.append(("API key", "none found; run `moltbot onboard` or set OPENROUTER_API_KEY"))
+    if lookup.keyring_problem:
+        rows.append(("Keyring", f"not used: {lookup.keyring_problem}"))
+    if info is not None and found.key:
+        rows.append(("Key check", f"OK: {describe_key_info(info, found.key)}"))
+    width = max(len(label) for label, _ in rows) + 2
+    for label, value in rows:
+        out.line(f"{label.ljust(width)}{value}")

@@ -1,0 +1,113 @@
+"""Shell completion of model refs, aliases and config paths.
+
+Completion runs on every Tab press, so it reads only local files (the config and the
+catalogue cache's id list), never the network, and tolerates a broken config.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from moltbot_cli.config.pathexpr import Path as ConfigPath
+from moltbot_cli.config.pathexpr import PathSyntaxError, format_path, parse_path
+
+MAX_CANDIDATES = 200
+PREFIX = "openrouter/"
+
+
+def _config_data() -> dict[str, Any]:
+    from moltbot_cli.config.paths import config_path
+    from moltbot_cli.config.store import ConfigStore
+    from moltbot_cli.errors import MoltbotError
+
+    try:
+        data = ConfigStore(config_path(_config_override())).inspect().document.data
+    except MoltbotError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _config_override() -> str | None:
+    """`--config PATH` typed earlier on the command line being completed."""
+    words = os.environ.get("_TYPER_COMPLETE_ARGS", "").split()
+    for index, word in enumerate(words[:-1]):
+        if word == "--config":
+            return words[index + 1]
+        if word.startswith("--config="):
+            return word.split("=", 1)[1]
+    return None
+
+
+def model_refs(incomplete: str) -> list[tuple[str, str]]:
+    """Aliases, configured refs and cached catalogue ids that start with what was typed."""
+    from moltbot_cli.config.settings import Settings
+    from moltbot_cli.openrouter import catalogue, refs
+
+    settings = Settings(_config_data())
+    typed = incomplete.casefold()
+    candidates: dict[str, str] = {}
+    for alias, ref in settings.aliases.items():
+        candidates.setdefault(alias, f"alias for {ref}")
+    configured = [r for r in (settings.primary, *settings.fallbacks) if r] + list(
+        settings.model_entries
+    )
+    # Refs without the prefix name the same model: offer whichever form the user started.
+    with_prefix = incomplete.startswith(PREFIX) or PREFIX.startswith(typed)
+    for ref in configured:
+        candidates.setdefault(ref if with_prefix else refs.wire_id(ref), "configured")
+    for model_id in catalogue.cached_model_ids():
+        candidates.setdefault(refs.ref_for_id(model_id) if with_prefix else model_id, "")
+    matches = [
+        (value, hint) for value, hint in candidates.items() if value.casefold().startswith(typed)
+    ]
+    return matches[:MAX_CANDIDATES]
+
+
+def aliases(incomplete: str) -> list[tuple[str, str]]:
+    from moltbot_cli.config.settings import Settings
+
+    typed = incomplete.casefold()
+    return [
+        (alias, ref)
+        for alias, ref in Settings(_config_data()).aliases.items()
+        if alias.casefold().startswith(typed)
+    ]
+
+
+def config_paths(incomplete: str) -> list[str]:
+    """Paths one level below what was typed, from the schema and the config itself."""
+    parent_text = re.sub(r"(\.[^.\[]*|\[[^\]]*)$", "", incomplete)
+    if parent_text == incomplete:  # still typing the first key
+        parent_text = ""
+    try:
+        parent = parse_path(parent_text)
+    except PathSyntaxError:
+        return []
+    data = _config_data()
+    children = [(*parent, key) for key in _child_keys(parent, data)]
+    return [path for path in map(format_path, children) if path.startswith(incomplete)][
+        :MAX_CANDIDATES
+    ]
+
+
+def _child_keys(parent: ConfigPath, data: dict[str, Any]) -> list[str | int]:
+    from moltbot_cli.config.schema import CONFIG, Obj
+    from moltbot_cli.config.settings import dig
+
+    keys: list[str | int] = []
+    node: Any = CONFIG
+    for segment in parent:
+        if not isinstance(node, Obj):
+            node = None
+            break
+        node = node.fields.get(str(segment), node.values)
+    if isinstance(node, Obj):
+        keys.extend(node.fields)
+    existing = dig(data, parent)
+    if isinstance(existing, dict):
+        keys.extend(key for key in existing if key not in keys)
+    elif isinstance(existing, list):
+        keys.extend(range(len(existing)))
+    return keys

@@ -1,0 +1,554 @@
+"""The one HTTP client every command uses to talk to OpenRouter.
+
+Headers, timeouts, retries, the verbose trace and the meaning of failures live here,
+so `chat`, the key check and the model catalogue all behave the same way. httpx is
+imported when a client is made, never when the program starts.
+
+Retries: 429 waits as long as `Retry-After` says (up to a cap); 408, 502, 503, 504 and
+connection failures back off exponentially with jitter; `retries` extra tries at
+most. Only failures before a response begins are retried: once a reply is streaming,
+a failure ends it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from moltbot_cli import __version__
+from moltbot_cli.errors import AuthError, UsageError
+from moltbot_cli.masking import mask_key
+from moltbot_cli.openrouter import errors
+from moltbot_cli.openrouter.sse import SSEEvent, SSEParser
+
+if TYPE_CHECKING:
+    import httpx
+
+PROJECT_URL = "https://github.com/moltbot/moltbot-cli"
+APP_TITLE = "moltbot"
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 120.0
+DEFAULT_RETRIES = 3
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 20.0
+RETRY_AFTER_CAP = 60.0
+RETRY_BASE_ENV = "MOLTBOT_RETRY_BASE_SECONDS"
+RETRIED_STATUSES = frozenset({408, 429, 502, 503, 504})
+ERROR_BODY_LIMIT = 64 * 1024
+TRACE_BODY_LIMIT = 2000
+
+Trace = Callable[[str], None]
+
+
+@dataclass
+class ChatResult:
+    """A finished reply: what the contract's `chat --json` prints."""
+
+    id: str | None
+    model: str | None
+    provider: str | None
+    content: str
+    finish_reason: str | None
+    usage: dict[str, Any] | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "model": self.model,
+            "provider": self.provider,
+            "content": self.content,
+            "finish_reason": self.finish_reason,
+            "usage": self.usage,
+        }
+
+    @classmethod
+    def from_completion(cls, payload: dict[str, Any]) -> ChatResult:
+        """From a non-streaming response, which `complete()` has already checked."""
+        choice = payload["choices"][0]
+        message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+        content = message.get("content") if isinstance(message, dict) else None
+        return cls(
+            id=_text(payload.get("id")),
+            model=_text(payload.get("model")),
+            provider=_text(payload.get("provider")),
+            content=content if isinstance(content, str) else "",
+            finish_reason=_text(choice.get("finish_reason")),
+            usage=payload.get("usage") if isinstance(payload.get("usage"), dict) else None,
+        )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def backoff_base_from_env() -> float:
+    """`MOLTBOT_RETRY_BASE_SECONDS` shortens (or lengthens) the waits between tries."""
+    value = os.environ.get(RETRY_BASE_ENV, "").strip()
+    if not value:
+        return BACKOFF_BASE
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise UsageError(
+            f"{RETRY_BASE_ENV}={value!r} is not a number of seconds",
+            hint=f"Unset it, or set it to e.g. {BACKOFF_BASE}.",
+        ) from None
+    if not 0 <= seconds <= 60:
+        raise UsageError(f"{RETRY_BASE_ENV} must be between 0 and 60 seconds (found {value})")
+    return seconds
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """`Retry-After` as seconds to wait: a number of seconds or an HTTP date."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+class OpenRouterClient:
+    """GET /key, GET /models, GET /models/{id}/endpoints, POST /chat/completions."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeout: float | None = None,
+        retries: int = DEFAULT_RETRIES,
+        trace: Trace | None = None,
+        backoff_base: float | None = None,
+    ) -> None:
+        import httpx
+
+        if timeout is not None and timeout <= 0:
+            raise UsageError(f"the timeout must be more than 0 seconds (found {timeout:g})")
+        if retries < 0:
+            raise UsageError(f"the number of retries cannot be negative (found {retries})")
+        if api_key and not _sendable(api_key):
+            raise AuthError(
+                "the API key contains spaces or characters no OpenRouter key has",
+                hint="Store it again with `moltbot onboard`, pasting only the key itself.",
+            )
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key or None
+        self.retries = retries
+        self.read_timeout = READ_TIMEOUT if timeout is None else timeout
+        self.connect_timeout = CONNECT_TIMEOUT if timeout is None else min(CONNECT_TIMEOUT, timeout)
+        self.backoff_base = backoff_base_from_env() if backoff_base is None else backoff_base
+        self._trace = trace
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(
+                connect=self.connect_timeout,
+                read=self.read_timeout,
+                write=self.read_timeout,
+                pool=self.connect_timeout,
+            ),
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> OpenRouterClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- the endpoints ----------------------------------------------------------------
+
+    def get_key(self) -> dict[str, Any]:
+        """GET /key: what OpenRouter knows about the key (label, usage, limit, ...)."""
+        payload = self._get_json("/key", auth=True)
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, dict):
+            raise errors.unreadable("a key check", json.dumps(payload), output_began=False)
+        return data
+
+    def list_models(self) -> list[dict[str, Any]]:
+        """GET /models: the whole catalogue. Needs no key, so it sends none."""
+        payload = self._get_json("/models", auth=False)
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, list):
+            raise errors.unreadable("a model list", json.dumps(payload)[:200], output_began=False)
+        return [item for item in data if isinstance(item, dict)]
+
+    def model_endpoints(self, model_id: str) -> dict[str, Any]:
+        """GET /models/{author}/{slug}/endpoints for a wire id such as `anthropic/x`."""
+        author, slash, slug = model_id.partition("/")
+        if not (author and slash and slug):
+            raise UsageError(f"{model_id!r} is not a model id of the form <author>/<slug>")
+        path = f"/models/{quote(author, safe='')}/{quote(slug, safe=':')}/endpoints"
+        payload = self._get_json(path, auth=True, model=model_id)
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, dict):
+            raise errors.unreadable("an endpoint list", json.dumps(payload), output_began=False)
+        return data
+
+    def complete(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /chat/completions without streaming; the checked response object."""
+        model = _text(body.get("model"))
+        response = self._send(
+            "POST", "/chat/completions", body={**body, "stream": False}, model=model
+        )
+        try:
+            payload = self._read_json(response, "a reply", model=model)
+        finally:
+            response.close()
+        return _checked_completion(payload, model)
+
+    def stream_chat(self, body: dict[str, Any]) -> Iterator[str | ChatResult]:
+        """POST /chat/completions streaming: text pieces as they arrive, then the result."""
+        model = _text(body.get("model"))
+        response = self._send(
+            "POST", "/chat/completions", body={**body, "stream": True}, model=model, stream=True
+        )
+        try:
+            content_type = response.headers.get("content-type", "").lower()
+            if "json" in content_type:
+                # An answer to a streaming request may still come back whole.
+                payload = self._read_json(response, "a reply", model=model)
+                result = ChatResult.from_completion(_checked_completion(payload, model))
+                if result.content:
+                    yield result.content
+                yield result
+                return
+            if content_type and "event-stream" not in content_type:
+                sample = _read_limited(response, 2000)
+                kind = content_type.split(";")[0].strip()
+                raise errors.unreadable(f"a {kind} page", sample, output_began=False)
+            yield from self._events(response, model)
+        finally:
+            response.close()
+
+    def preview(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """What a POST would send, with the key masked: `chat --dry-run` prints it."""
+        sent = self._headers(auth=True, stream=bool(body.get("stream")))
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {mask_key(self.api_key)}"
+        headers.update((name, value) for name, value in sent.items() if name != "Authorization")
+        return {"url": self.base_url + path, "headers": headers, "body": body}
+
+    # -- streaming ----------------------------------------------------------------------
+
+    def _events(self, response: httpx.Response, model: str | None) -> Iterator[str | ChatResult]:
+        import httpx
+
+        reader = _StreamReader(model)
+        parser = SSEParser()
+        started = time.monotonic()
+        try:
+            for chunk in response.iter_bytes():
+                for event in parser.feed(chunk):
+                    piece = reader.take(event, last=False)
+                    if piece:
+                        yield piece
+                    if reader.done:
+                        break
+                if reader.done:
+                    break
+            else:
+                for event in parser.close():
+                    piece = reader.take(event, last=True)
+                    if piece:
+                        yield piece
+        except httpx.TimeoutException:
+            raise errors.timed_out(
+                self.base_url, self.read_timeout, output_began=reader.began
+            ) from None
+        except (httpx.TransportError, httpx.DecodingError):
+            # The connection broke mid-body (e.g. a chunked stream without its end).
+            raise errors.cut_off(model, output_began=reader.began) from None
+        self._note(
+            f"< stream ended after {time.monotonic() - started:.2f} s: {reader.events} events, "
+            f"finish_reason={reader.finish_reason}, "
+            f"{'[DONE]' if reader.done else 'no [DONE]'}"
+        )
+        yield reader.result()
+
+    # -- the request loop ---------------------------------------------------------------
+
+    def _get_json(self, path: str, *, auth: bool, model: str | None = None) -> Any:
+        response = self._send("GET", path, auth=auth, model=model)
+        try:
+            return self._read_json(response, f"an answer to GET {path}", model=model)
+        finally:
+            response.close()
+
+    def _headers(self, *, auth: bool, stream: bool = False) -> dict[str, str]:
+        headers = {
+            "HTTP-Referer": PROJECT_URL,
+            "X-OpenRouter-Title": APP_TITLE,
+            "X-Title": APP_TITLE,
+            "User-Agent": f"moltbot/{__version__}",
+            "Accept": "text/event-stream" if stream else "application/json",
+        }
+        if auth and self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        auth: bool = True,
+        model: str | None = None,
+        stream: bool = False,
+    ) -> httpx.Response:
+        """Send with retries; return a response with a 2xx status, its body not yet read."""
+        import httpx
+
+        url = self.base_url + path
+        headers = self._headers(auth=auth, stream=stream)
+        content = None
+        if body is not None:
+            content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        tries = self.retries + 1
+        for attempt in range(tries):
+            last_try = attempt == tries - 1
+            self._note(_request_line(method, url, attempt + 1, tries, headers, content))
+            started = time.monotonic()
+            try:
+                request = self._http.build_request(method, url, headers=headers, content=content)
+                response = self._http.send(request, stream=True)
+            except httpx.ConnectTimeout:
+                reason = f"no connection within {self.connect_timeout:g} s"
+                if last_try:
+                    raise errors.connection_failed(self.base_url, reason) from None
+                self._wait(self._backoff(attempt), f"{reason}; retrying")
+                continue
+            except httpx.TimeoutException:
+                raise errors.timed_out(
+                    self.base_url, self.read_timeout, output_began=False
+                ) from None
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+                raise UsageError(
+                    f"the OpenRouter base URL {self.base_url!r} is not an http(s) URL",
+                    hint="Fix OPENROUTER_BASE_URL or models.providers.openrouter.baseUrl.",
+                ) from None
+            except httpx.TransportError as error:
+                reason = _reason(error)
+                if last_try:
+                    raise errors.connection_failed(self.base_url, reason) from None
+                self._wait(self._backoff(attempt), f"{reason}; retrying")
+                continue
+            elapsed = time.monotonic() - started
+            status = response.status_code
+            if 200 <= status < 300:
+                self._note(f"< {status} {response.reason_phrase} in {elapsed:.2f} s")
+                return response
+            try:
+                error_body = _read_limited(response, ERROR_BODY_LIMIT)
+            finally:
+                response.close()
+            self._note(
+                f"< {status} {response.reason_phrase} in {elapsed:.2f} s: "
+                f"{_clip(error_body.decode('utf-8', errors='replace'))}"
+            )
+            if status not in RETRIED_STATUSES or last_try:
+                raise errors.error_for_status(status, error_body, model=model, retries=attempt)
+            asked = retry_after_seconds(response.headers.get("retry-after"))
+            if asked is not None and asked > RETRY_AFTER_CAP:
+                # Waiting a minute and still failing helps no one: say so now.
+                failure = errors.error_for_status(status, error_body, model=model, retries=attempt)
+                failure.message += f" (OpenRouter asks to wait {asked:.0f} s)"
+                raise failure
+            wait = asked if asked is not None else self._backoff(attempt)
+            self._wait(wait, f"{status}; retrying")
+        raise AssertionError("unreachable: the last try returns or raises")
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter, so many clients do not retry in step."""
+        return min(BACKOFF_CAP, self.backoff_base * 2**attempt) * random.uniform(0.5, 1.5)
+
+    def _wait(self, seconds: float, why: str) -> None:
+        self._note(f"! {why} in {seconds:.2f} s")
+        time.sleep(seconds)
+
+    def _read_json(self, response: httpx.Response, what: str, *, model: str | None) -> Any:
+        import httpx
+
+        try:
+            raw = response.read()
+        except httpx.TimeoutException:
+            raise errors.timed_out(self.base_url, self.read_timeout, output_began=False) from None
+        except (httpx.TransportError, httpx.DecodingError):
+            raise errors.cut_off(model, output_began=False) from None
+        self._note(f"< body: {_clip(raw.decode('utf-8', errors='replace'))}")
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise errors.unreadable(what, raw[:2000], output_began=False) from None
+
+    def _note(self, line: str) -> None:
+        if self._trace is None:
+            return
+        if self.api_key:
+            line = line.replace(self.api_key, mask_key(self.api_key))
+        self._trace(line)
+
+
+class _StreamReader:
+    """Turns a chat stream's events into text pieces and, at the end, a ChatResult."""
+
+    def __init__(self, model: str | None) -> None:
+        self.model = model
+        self.parts: list[str] = []
+        self.began = False
+        self.done = False
+        self.events = 0
+        self.id: str | None = None
+        self.served_by: str | None = None
+        self.provider: str | None = None
+        self.finish_reason: str | None = None
+        self.usage: dict[str, Any] | None = None
+
+    def take(self, event: SSEEvent, *, last: bool) -> str | None:
+        """The text this event adds; raises on an error event or unreadable data."""
+        self.events += 1
+        data = event.data.strip()
+        if data == "[DONE]":
+            self.done = True
+            return None
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            if last:  # the final event of a stream that stopped mid-line
+                raise errors.cut_off(self.model, output_began=self.began) from None
+            raise errors.unreadable("a stream event", data, output_began=self.began) from None
+        if not isinstance(chunk, dict):
+            raise errors.unreadable("a stream event", data, output_began=self.began)
+        if chunk.get("error"):
+            raise errors.error_for_stream_event(chunk, model=self.model, output_began=self.began)
+        self.id = self.id or _text(chunk.get("id"))
+        self.served_by = _text(chunk.get("model")) or self.served_by
+        self.provider = _text(chunk.get("provider")) or self.provider
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = chunk["usage"]
+        choices = chunk.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            return None
+        choice = choices[0]
+        reason = _text(choice.get("finish_reason"))
+        if reason == "error":
+            raise errors.error_for_stream_event(
+                {"error": {"message": 'the model stopped with finish_reason "error"'}},
+                model=self.model,
+                output_began=self.began,
+            )
+        self.finish_reason = reason or self.finish_reason
+        delta = choice.get("delta")
+        content = delta.get("content") if isinstance(delta, dict) else None
+        if isinstance(content, str) and content:
+            self.began = True
+            self.parts.append(content)
+            return content
+        return None
+
+    def result(self) -> ChatResult:
+        if not self.done and self.finish_reason is None:
+            raise errors.cut_off(self.model, output_began=self.began)
+        return ChatResult(
+            id=self.id,
+            model=self.served_by or self.model,
+            provider=self.provider,
+            content="".join(self.parts),
+            finish_reason=self.finish_reason,
+            usage=self.usage,
+        )
+
+
+def _checked_completion(payload: Any, model: str | None) -> dict[str, Any]:
+    """A non-streaming response that carries a reply, or the error it carries instead."""
+    if not isinstance(payload, dict):
+        raise errors.unreadable("a reply", json.dumps(payload)[:200], output_began=False)
+    if payload.get("error"):
+        raise errors.error_for_stream_event(payload, model=model, output_began=False)
+    choices = payload.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise errors.unreadable(
+            "a reply without choices", json.dumps(payload)[:200], output_began=False
+        )
+    if choices[0].get("finish_reason") == "error":
+        raise errors.error_for_stream_event(
+            {"error": {"message": 'the model stopped with finish_reason "error"'}},
+            model=model,
+            output_began=False,
+        )
+    return payload
+
+
+def _sendable(key: str) -> bool:
+    """Whether a key can go in a header as it is: printable ASCII, no spaces."""
+    return key.isascii() and key.isprintable() and not any(c.isspace() for c in key)
+
+
+def _request_line(
+    method: str, url: str, attempt: int, tries: int, headers: dict[str, str], content: bytes | None
+) -> str:
+    line = f"> {method} {url} (try {attempt}/{tries})"
+    authorization = headers.get("Authorization")
+    if authorization:
+        line += f" Authorization: Bearer {mask_key(authorization.removeprefix('Bearer '))}"
+    if content is not None:
+        line += f" body: {_clip(content.decode('utf-8'))}"
+    return line
+
+
+def _read_limited(response: httpx.Response, limit: int) -> bytes:
+    """Up to `limit` bytes of a body that only serves to explain a failure."""
+    import httpx
+
+    collected = bytearray()
+    try:
+        for chunk in response.iter_bytes():
+            collected += chunk
+            if len(collected) >= limit:
+                break
+    except (httpx.TransportError, httpx.DecodingError):
+        pass  # what arrived is explanation enough
+    return bytes(collected[:limit])
+
+
+def _reason(error: Exception) -> str:
+    """A connection failure in a few words: `connection refused`, not a repr."""
+    text = str(error) or type(error).__name__
+    lowered = text.lower()
+    if "refused" in lowered:
+        return "connection refused"
+    if "name or service not known" in lowered or "nodename nor servname" in lowered:
+        return "unknown host"
+    if "reset" in lowered:
+        return "connection reset"
+    return errors.one_line(text, 160)
+
+
+def _clip(text: str) -> str:
+    text = text.replace("\n", " ")
+    if len(text) <= TRACE_BODY_LIMIT:
+        return text
+    return f"{text[:TRACE_BODY_LIMIT]}… ({len(text)} characters)"

@@ -1,0 +1,299 @@
+"""What OpenRouter's failures mean, turned into the program's errors and exit codes.
+
+Error bodies come in several shapes and none is assumed: OpenRouter's own
+`{"error": {"code": 402, "message": ..., "metadata": {...}}}`, the OpenAI-style
+`{"error": {"message", "type", "code": "model_not_found"}}`, a bare
+`{"error": "text"}` or `{"message": ...}`, plain text from a proxy, or nothing.
+The user sees the server's own words in one line, plus one line saying what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from moltbot_cli.errors import (
+    AuthError,
+    CreditsError,
+    MoltbotError,
+    NetworkError,
+    RateLimitedError,
+    UpstreamError,
+    UsageError,
+)
+
+MESSAGE_LIMIT = 300
+_REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Payment Required",
+    403: "Forbidden",
+    404: "Not Found",
+    408: "Request Timeout",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+class FallbackWorthy:
+    """Marks a failure of one model that another model might not share."""
+
+
+class ModelUnavailable(UpstreamError, FallbackWorthy):
+    """The model or its providers failed before answering: 404, 408, 5xx, garbage."""
+
+
+class ModelRateLimited(RateLimitedError, FallbackWorthy):
+    """Still rate limited after the allowed retries."""
+
+
+class ModelTimedOut(NetworkError, FallbackWorthy):
+    """The model took longer than the read timeout to say anything."""
+
+
+def falls_back(error: MoltbotError) -> bool:
+    """Whether the next configured fallback model is worth trying after `error`."""
+    return isinstance(error, FallbackWorthy)
+
+
+@dataclass(frozen=True)
+class ErrorDetails:
+    """What an error body said, whatever its shape."""
+
+    message: str | None = None
+    code: int | str | None = None
+    type: str | None = None
+    provider: str | None = None
+    raw: str | None = None
+    reasons: tuple[str, ...] = ()
+
+
+def one_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """Server text squeezed into part of one line: whitespace collapsed, length capped."""
+    squeezed = re.sub(r"\s+", " ", text).strip()
+    return squeezed if len(squeezed) <= limit else squeezed[: limit - 1].rstrip() + "…"
+
+
+def parse_error_body(body: bytes | str | Any) -> ErrorDetails:
+    """Read an error body of any shape. Never raises."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    if isinstance(body, str):
+        text = body.strip()
+        if not text:
+            return ErrorDetails()
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return ErrorDetails(message=_text_message(text))
+    if not isinstance(body, dict):
+        return ErrorDetails(message=one_line(json.dumps(body)) if body is not None else None)
+    error = body.get("error", body)
+    if isinstance(error, str):
+        return ErrorDetails(
+            message=error, code=_code(body.get("code")), type=_str(body.get("type"))
+        )
+    if not isinstance(error, dict):
+        return ErrorDetails(message=_str(body.get("message")) or _str(body.get("detail")))
+    metadata = error.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    reasons = metadata.get("reasons")
+    return ErrorDetails(
+        message=_str(error.get("message"))
+        or _str(error.get("detail"))
+        or _str(body.get("message")),
+        code=_code(error.get("code")),
+        type=_str(error.get("type")),
+        provider=_str(metadata.get("provider_name")),
+        raw=_raw_message(metadata.get("raw")),
+        reasons=tuple(str(item) for item in reasons) if isinstance(reasons, list) else (),
+    )
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _code(value: Any) -> int | str | None:
+    if isinstance(value, bool):
+        return None
+    return value if isinstance(value, (int, str)) else None
+
+
+def _text_message(text: str) -> str:
+    """A proxy's HTML page says little; its title, or the start of its text, is enough."""
+    title = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    if title and title.group(1).strip():
+        return title.group(1)
+    return re.sub(r"<[^>]+>", " ", text)
+
+
+def _raw_message(raw: Any) -> str | None:
+    """The upstream provider's own error, which OpenRouter passes on in `metadata.raw`."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return raw.strip() or None
+    if isinstance(raw, dict):
+        nested = parse_error_body(raw)
+        if nested.message:
+            return nested.message
+    return one_line(json.dumps(raw)) if raw not in (None, "", {}, []) else None
+
+
+def _describe(details: ErrorDetails, status: int | None) -> str:
+    """`the server's message [provider: upstream's message]`, one line."""
+    message = details.message or (_REASONS.get(status, "") if status else "") or "no details given"
+    if details.reasons:
+        message += f" (reasons: {', '.join(details.reasons)})"
+    if details.provider or details.raw:
+        origin = details.provider or "provider"
+        extra = f"{origin}: {details.raw}" if details.raw else origin
+        if details.raw is None or details.raw not in message:
+            message += f" [{extra}]"
+    return one_line(message)
+
+
+def error_for_status(
+    status: int,
+    body: bytes | str | Any,
+    *,
+    model: str | None = None,
+    retries: int = 0,
+) -> MoltbotError:
+    """The error for an HTTP status OpenRouter answered with (after any retries)."""
+    details = parse_error_body(body)
+    said = _describe(details, status)
+    subject = model or "OpenRouter"
+    if status == 401:
+        return AuthError(
+            f"OpenRouter rejected the API key (401): {said}",
+            hint="Set a working key with `moltbot onboard` (an OPENROUTER_API_KEY in the "
+            "environment wins over the stored one).",
+        )
+    if status == 402:
+        return CreditsError(
+            f"out of credits or over this key's limit (402): {said}",
+            hint="Add credits at https://openrouter.ai/settings/credits or raise the key's "
+            "limit at https://openrouter.ai/settings/keys.",
+        )
+    if status == 429:
+        tries = f" after {retries} {'retry' if retries == 1 else 'retries'}" if retries else ""
+        return ModelRateLimited(
+            f"{subject} is still rate limited{tries} (429): {said}",
+            hint="Wait a little and try again, allow more tries with --retries, or pick "
+            "another model with -m.",
+        )
+    if status == 403:
+        return UpstreamError(
+            f"the request was refused (403): {said}",
+            hint="The model's moderation or a permission check declined it; rephrase, or pick "
+            "another model with -m.",
+        )
+    if status == 400:
+        return UsageError(
+            f"OpenRouter could not accept the request (400): {said}",
+            hint="See the models you can use with `moltbot models list --all`."
+            if _mentions_unknown_model(details)
+            else "Check the model's params and routing (`moltbot config show`) and the flags "
+            "you gave.",
+        )
+    if status == 404:
+        if "endpoint" in said.lower() and not _mentions_unknown_model(details):
+            hint = (
+                "No provider fits this model's routing; see who serves it with "
+                "`moltbot models endpoints REF` and change `moltbot models routing set`."
+            )
+        else:
+            hint = "See the models you can use with `moltbot models list --all`."
+        return ModelUnavailable(f"{model or 'the model'} is not available (404): {said}", hint=hint)
+    if status in (408, 504):
+        return ModelUnavailable(
+            f"{subject} timed out upstream ({status}): {said}",
+            hint="Try again, or pick another model with -m.",
+        )
+    if status == 503:
+        return ModelUnavailable(
+            f"no provider could serve {model or 'the request'} (503): {said}",
+            hint="Try again later, relax the model's routing (`moltbot models routing show`), "
+            "or pick another model with -m.",
+        )
+    if status >= 500:
+        return ModelUnavailable(
+            f"{subject} failed upstream ({status}): {said}",
+            hint="Try again in a moment, or pick another model with -m.",
+        )
+    return UpstreamError(f"OpenRouter answered {status}: {said}")
+
+
+def _mentions_unknown_model(details: ErrorDetails) -> bool:
+    text = f"{details.message or ''} {details.code or ''} {details.type or ''}".lower()
+    return "not a valid model" in text or "model_not_found" in text or "no such model" in text
+
+
+def error_for_stream_event(
+    payload: dict[str, Any], *, model: str | None, output_began: bool
+) -> UpstreamError:
+    """An `error` object arriving inside an HTTP 200 stream: the model failed mid-reply."""
+    details = parse_error_body(payload)
+    said = _describe(details, None)
+    if output_began:
+        return UpstreamError(
+            f"{model or 'the model'} failed in the middle of its reply: {said}",
+            hint="What arrived is above; run the command again for a whole reply.",
+        )
+    return ModelUnavailable(
+        f"{model or 'the model'} failed before replying: {said}",
+        hint="Try again, or pick another model with -m.",
+    )
+
+
+def unreadable(what: str, sample: bytes | str, *, output_began: bool) -> UpstreamError:
+    """A response that is not what OpenRouter sends: a proxy page, a broken chunk."""
+    if isinstance(sample, bytes):
+        sample = sample.decode("utf-8", errors="replace")
+    shown = one_line(_text_message(sample), 120) if sample.strip() else "(empty)"
+    error_type = UpstreamError if output_began else ModelUnavailable
+    return error_type(
+        f"OpenRouter sent {what} that moltbot cannot read: {shown}",
+        hint="Try again; if it keeps happening, check OPENROUTER_BASE_URL and any proxy in "
+        "between.",
+    )
+
+
+def cut_off(model: str | None, *, output_began: bool) -> UpstreamError:
+    if output_began:
+        return UpstreamError(
+            f"the reply from {model or 'the model'} was cut off before it finished",
+            hint="What arrived is above; run the command again for a whole reply.",
+        )
+    return ModelUnavailable(
+        f"{model or 'the model'} closed the stream without replying",
+        hint="Try again, or pick another model with -m.",
+    )
+
+
+def connection_failed(url: str, reason: str) -> NetworkError:
+    return NetworkError(
+        f"cannot reach OpenRouter at {url}: {reason}",
+        hint="Check your network connection, and OPENROUTER_BASE_URL or "
+        "models.providers.openrouter.baseUrl if you set one.",
+    )
+
+
+def timed_out(url: str, seconds: float, *, output_began: bool) -> NetworkError:
+    if output_began:
+        return NetworkError(
+            f"the reply stopped arriving: nothing for {seconds:g} s",
+            hint="What arrived is above; try again, or allow longer with --timeout SECONDS.",
+        )
+    return ModelTimedOut(
+        f"no answer from {url} within {seconds:g} s",
+        hint="Try again, pick another model with -m, or allow longer with --timeout SECONDS.",
+    )

@@ -1,0 +1,101 @@
+"""An incremental server-sent events parser (the WHATWG `text/event-stream` rules).
+
+Bytes go in exactly as the network hands them over, split anywhere: inside a line,
+inside a UTF-8 character, between a `\\r` and its `\\n`. Events come out once their
+blank line has arrived. `:` lines are comments (OpenRouter's `: OPENROUTER PROCESSING`
+keep-alives) and produce nothing.
+
+One deliberate difference from the standard, which discards an event the stream
+did not finish with a blank line: `close()` hands such a last event over, because
+servers that end with `data: [DONE]` and no blank line are common. Whoever reads it
+must be ready for that event's data to be cut short.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class SSEEvent:
+    data: str
+    event: str = "message"
+    id: str | None = None
+
+
+class SSEParser:
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._partial: list[str] = []  # pieces of a line whose end has not arrived
+        self._skip_newline = False  # the last text ended in `\r`, maybe half of `\r\n`
+        self._started = False  # a byte-order mark is allowed only at the very start
+        self._data: list[str] = []
+        self._event = ""
+        self._last_id: str | None = None
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """Take the next bytes from the network; return the events they completed."""
+        return self._take(self._decoder.decode(chunk))
+
+    def close(self) -> list[SSEEvent]:
+        """The stream ended: return what is left, including an unterminated last event."""
+        events = self._take(self._decoder.decode(b"", final=True))
+        if self._partial:
+            self._line("".join(self._partial))
+            self._partial = []
+        last = self._dispatch()
+        return [*events, last] if last else events
+
+    def _take(self, text: str) -> list[SSEEvent]:
+        if not text:
+            return []
+        if not self._started:
+            self._started = True
+            text = text.removeprefix("\ufeff")
+        position = 0
+        if self._skip_newline:
+            self._skip_newline = False
+            if text.startswith("\n"):
+                position = 1
+        events: list[SSEEvent] = []
+        for match in _LINE_END.finditer(text, position):
+            self._partial.append(text[position : match.start()])
+            line = "".join(self._partial)
+            self._partial = []
+            position = match.end()
+            if match.group() == "\r" and position == len(text):
+                self._skip_newline = True
+            event = self._line(line)
+            if event is not None:
+                events.append(event)
+        if position < len(text):
+            self._partial.append(text[position:])
+        return events
+
+    def _line(self, line: str) -> SSEEvent | None:
+        if not line:
+            return self._dispatch()
+        if line.startswith(":"):
+            return None
+        field, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        if field == "data":
+            self._data.append(value)
+        elif field == "event":
+            self._event = value
+        elif field == "id" and "\0" not in value:
+            self._last_id = value
+        # `retry` only matters to clients that reconnect, which a chat reply must not.
+        return None
+
+    def _dispatch(self) -> SSEEvent | None:
+        data, event_type = self._data, self._event
+        self._data, self._event = [], ""
+        if not data:
+            return None
+        return SSEEvent(data="\n".join(data), event=event_type or "message", id=self._last_id)

@@ -1,0 +1,207 @@
+"""`moltbot models status`: what is configured, which key is used and from where, masked."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import run_moltbot
+from tests.support.fake_openrouter import (
+    TEST_KEY,
+    FakeOpenRouter,
+    fake_openrouter_fixture,  # noqa: F401
+    refused_base_url,
+)
+
+CONFIG = """// mine
+{
+  agents: { defaults: {
+    model: { primary: "anthropic/claude-sonnet-4-5", fallbacks: ["openrouter/openai/gpt-5.2"] },
+    models: {
+      "openrouter/anthropic/claude-sonnet-4-5": { alias: "Claude Sonnet" },
+      "openrouter/openai/gpt-5.2": { alias: "GPT-5.2" },
+    },
+  } },
+}
+"""
+ENV_KEY = "sk-or-v1-test-" + "e" * 20
+
+
+def write_config(config_file: Path, text: str = CONFIG) -> None:
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    config_file.write_text(text)
+
+
+def store_in_test_keyring(key: str) -> None:
+    Path(os.environ["MOLTBOT_TEST_KEYRING_FILE"]).write_text(
+        json.dumps({"moltbot/openrouter": key})
+    )
+
+
+def test_json_has_the_contract_fields(config_file: Path) -> None:
+    write_config(config_file)
+    store_in_test_keyring(TEST_KEY)
+    result = run_moltbot("models", "status", "--json")
+    assert result.code == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert status["defaultModel"] == "openrouter/anthropic/claude-sonnet-4-5"
+    assert status["fallbacks"] == ["openrouter/openai/gpt-5.2"]
+    assert status["aliases"] == {
+        "Claude Sonnet": "openrouter/anthropic/claude-sonnet-4-5",
+        "GPT-5.2": "openrouter/openai/gpt-5.2",
+    }
+    assert status["auth"]["openrouter"] == {
+        "source": "keyring",
+        "key": "sk-or-v1-te…xxx",
+        "keyringProblem": None,
+    }
+    assert TEST_KEY not in result.output
+
+
+def test_human_output_says_where_the_key_comes_from(config_file: Path) -> None:
+    write_config(config_file)
+    result = run_moltbot("models", "status", env={"OPENROUTER_API_KEY": ENV_KEY})
+    assert result.code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1].split(None, 2)[2] == "openrouter/anthropic/claude-sonnet-4-5"
+    assert "Fallbacks      openrouter/openai/gpt-5.2" in result.stdout
+    assert "Claude Sonnet → openrouter/anthropic/claude-sonnet-4-5" in result.stdout
+    assert (
+        "API key        sk-or-v1-te…eee from OPENROUTER_API_KEY in the environment" in result.stdout
+    )
+    assert ENV_KEY not in result.output
+
+
+def test_a_config_key_is_found_last_and_called_plain_text(config_file: Path) -> None:
+    write_config(config_file, '{ env: { OPENROUTER_API_KEY: "sk-or-v1-test-config-1234567890" } }')
+    result = run_moltbot("models", "status", "--json")
+    assert json.loads(result.stdout)["auth"]["openrouter"]["source"] == "config"
+    human = run_moltbot("models", "status")
+    assert f"env.OPENROUTER_API_KEY in {config_file} (plain text" in human.stdout
+
+
+def test_plain_prints_the_default_ref_alone(config_file: Path) -> None:
+    assert run_moltbot("models", "status", "--plain").stdout == (
+        "openrouter/anthropic/claude-sonnet-4-5\n"
+    )
+    write_config(config_file)
+    assert run_moltbot("models", "status", "--plain").stdout == (
+        "openrouter/anthropic/claude-sonnet-4-5\n"
+    )
+
+
+def test_nothing_configured(config_file: Path) -> None:
+    result = run_moltbot("models", "status", "--json")
+    assert result.code == 0
+    status = json.loads(result.stdout)
+    assert status["defaultModelSource"] == "builtin"
+    assert status["auth"]["openrouter"] == {"source": "none", "key": None, "keyringProblem": None}
+    human = run_moltbot("models", "status")
+    assert "none found; run `moltbot onboard` or set OPENROUTER_API_KEY" in human.stdout
+    assert "(built-in default; not set in the config)" in human.stdout
+    assert not config_file.exists()
+
+
+def test_json_and_plain_together_is_a_usage_error() -> None:
+    result = run_moltbot("models", "status", "--json", "--plain")
+    assert (result.code, result.stdout) == (2, "")
+    assert "--json and --plain cannot be used together" in result.stderr
+
+
+def test_check_exits_4_without_a_key_and_still_reports() -> None:
+    result = run_moltbot("models", "status", "--check", "--json")
+    assert result.code == 4
+    assert json.loads(result.stdout)["auth"]["openrouter"]["source"] == "none"
+    assert result.stderr.splitlines() == [
+        "Error: no OpenRouter API key found",
+        "Run `moltbot onboard`, or set OPENROUTER_API_KEY.",
+    ]
+    assert run_moltbot("models", "status", "--check", env={"OPENROUTER_API_KEY": ENV_KEY}).code == 0
+
+
+def test_probe_shows_what_openrouter_says_about_the_key(fake_openrouter: FakeOpenRouter) -> None:
+    fake_openrouter.keys[TEST_KEY] = {
+        "label": "laptop",
+        "usage": 1.2,
+        "limit": 5,
+        "limit_remaining": 3.8,
+    }
+    store_in_test_keyring(TEST_KEY)
+    result = run_moltbot("models", "status", "--probe")
+    assert result.code == 0, result.stderr
+    assert "Key check      OK: label laptop, used $1.20 of $5.00 ($3.80 left)" in result.stdout
+    as_json = json.loads(run_moltbot("models", "status", "--probe", "--json").stdout)
+    assert as_json["probe"] == {
+        "ok": True,
+        "label": "laptop",
+        "usage": 1.2,
+        "limit": 5,
+        "limitRemaining": 3.8,
+        "isFreeTier": False,
+    }
+
+
+def test_probe_with_a_rejected_key_exits_4(fake_openrouter: FakeOpenRouter) -> None:
+    bad = "sk-or-v1-test-" + "r" * 20
+    result = run_moltbot("models", "status", "--probe", "--json", env={"OPENROUTER_API_KEY": bad})
+    assert result.code == 4
+    probe = json.loads(result.stdout)["probe"]
+    assert probe["ok"] is False and "(401)" in probe["error"]
+    assert result.stderr.splitlines()[0].startswith(
+        "Error: OpenRouter rejected the key sk-or-v1-te…rrr (401)"
+    )
+    assert bad not in result.output
+
+
+def test_probe_offline_exits_8(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENROUTER_BASE_URL", refused_base_url())
+    monkeypatch.setenv("MOLTBOT_RETRY_BASE_SECONDS", "0.01")
+    result = run_moltbot("models", "status", "--probe", env={"OPENROUTER_API_KEY": ENV_KEY})
+    assert result.code == 8
+    assert "cannot reach OpenRouter" in result.stderr
+
+
+def test_probe_without_a_key_exits_4(fake_openrouter: FakeOpenRouter) -> None:
+    result = run_moltbot("models", "status", "--probe")
+    assert result.code == 4
+    assert fake_openrouter.requests == []
+
+
+def test_an_invalid_config_exits_3(config_file: Path) -> None:
+    write_config(config_file, "{ agents: 1 }")
+    result = run_moltbot("models", "status")
+    assert result.code == 3
+    assert "agents: expected an object" in result.stderr
+
+
+def test_without_a_keyring_status_says_why(config_file: Path) -> None:
+    result = run_moltbot(
+        "models", "status", env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    )
+    assert result.code == 0
+    assert "Keyring        not used: no keyring backend is available" in result.stdout
+
+
+def test_a_hanging_keyring_does_not_hang_status() -> None:
+    started = time.monotonic()
+    result = run_moltbot(
+        "models",
+        "status",
+        "--json",
+        env={
+            "PYTHON_KEYRING_BACKEND": "tests.support.hanging_keyring.HangingKeyring",
+            "MOLTBOT_KEYRING_TIMEOUT": "0.3",
+        },
+    )
+    assert result.code == 0, result.stderr
+    assert time.monotonic() - started < 5
+    auth = json.loads(result.stdout)["auth"]["openrouter"]
+    assert auth == {
+        "source": "none",
+        "key": None,
+        "keyringProblem": "the keyring did not answer within 0.3 s",
+    }
