@@ -47,6 +47,11 @@ def _is_terminal(stream: IO[str]) -> bool:
         return False
 
 
+def stdin_is_terminal() -> bool:
+    """A person is at the keyboard: questions may be asked, and stdin holds no piped input."""
+    return sys.stdin is not None and _is_terminal(sys.stdin)
+
+
 class Output:
     """Where and how a command writes. stdout carries results; stderr carries the rest."""
 
@@ -55,12 +60,10 @@ class Output:
         format: Format = Format.HUMAN,
         stdout: IO[str] | None = None,
         stderr: IO[str] | None = None,
-        stdin: IO[str] | None = None,
     ) -> None:
         self.format = format
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
-        self.stdin = stdin or sys.stdin
         self._rich_stdout: Console | None = None
         self._rich_stderr: Console | None = None
 
@@ -71,11 +74,6 @@ class Output:
     @property
     def is_plain(self) -> bool:
         return self.format is Format.PLAIN
-
-    @property
-    def stdin_is_terminal(self) -> bool:
-        """A person can be asked questions (and stdin holds no piped input)."""
-        return _is_terminal(self.stdin)
 
     @property
     def stdout_is_terminal(self) -> bool:

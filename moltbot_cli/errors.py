@@ -27,6 +27,10 @@ class MoltbotError(Exception):
     """A failure with a message for the user and, optionally, what to do about it."""
 
     exit_code: ExitCode = ExitCode.FAILURE
+    # For failures OpenRouter answered: its HTTP status and its own words, so callers
+    # can tell failures apart without parsing our message.
+    status: int | None = None
+    detail: str | None = None
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)

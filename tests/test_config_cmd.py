@@ -496,3 +496,20 @@ def test_config_file_mode_is_kept_private_after_edits(config_file: Path) -> None
     os.chmod(config_file, 0o644)
     assert run_moltbot("config", "set", "agents.defaults.model.primary", "a/b").code == 0
     assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
+
+
+def test_an_alias_stands_for_its_ref_as_default_and_fallback(config_file: Path) -> None:
+    write(
+        config_file,
+        SEEDS[1]
+        .read_text()
+        .replace(
+            'model: { primary: "openrouter/anthropic/claude-sonnet-4-5" }',
+            'model: { primary: "claude sonnet", fallbacks: ["GPT-5.2"] }',
+        ),
+    )
+    assert run_moltbot("config", "validate").code == 0
+    status = run_moltbot("models", "status", "--plain")
+    assert status.stdout.strip() == "openrouter/anthropic/claude-sonnet-4-5"
+    refused = run_moltbot("config", "set", "agents.defaults.model.primary", "Claude Opus")
+    assert refused.code == 2 and "not a model reference" in refused.stderr

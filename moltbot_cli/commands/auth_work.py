@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from moltbot_cli import credentials
 from moltbot_cli.commands.context import AppContext
-from moltbot_cli.console import Output
+from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import AuthError, MoltbotError, NetworkError, UpstreamError, UsageError
 from moltbot_cli.masking import mask_key
 
@@ -28,13 +28,6 @@ def check_provider(provider: str) -> None:
             f"unknown provider {provider!r}",
             hint=f"Accepted: {', '.join(PROVIDERS)}.",
         )
-
-
-def stdin_is_terminal() -> bool:
-    try:
-        return sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def make_client(app: AppContext, settings: Settings, key: str | None) -> OpenRouterClient:
@@ -57,24 +50,19 @@ def check_key(client: OpenRouterClient) -> dict[str, Any]:
         return client.get_key()
     except AuthError as error:
         raise AuthError(
-            f"OpenRouter rejected the key {mask_key(client.api_key or '')} (401): {_said(error)}",
+            f"OpenRouter rejected the key {mask_key(client.api_key or '')} (401): "
+            f"{error.detail or error.message}",
             hint=f"Check or create a key at {KEYS_PAGE}; nothing was saved.",
         ) from None
     except UpstreamError as error:
-        # The client words a 403 as a refusal; for GET /key it means the key is not allowed.
-        if "(403)" in error.message:
+        # For GET /key a 403 means the key itself is not allowed, not a refused prompt.
+        if error.status == 403:
             raise AuthError(
                 f"OpenRouter refused the key {mask_key(client.api_key or '')} (403): "
-                f"{_said(error)}",
+                f"{error.detail}",
                 hint=f"The key may be disabled; check it at {KEYS_PAGE}. Nothing was saved.",
             ) from None
         raise
-
-
-def _said(error: MoltbotError) -> str:
-    """The server's own words from a client error: the part after the first colon."""
-    _, colon, rest = error.message.partition(": ")
-    return rest if colon else error.message
 
 
 def cannot_check(error: MoltbotError) -> MoltbotError:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moltbot_cli.commands.context import AppContext
-from moltbot_cli.console import Output, _is_terminal
+from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.credentials import find_key, require_key
 from moltbot_cli.errors import MoltbotError, UsageError
 from moltbot_cli.openrouter import refs
@@ -101,7 +101,7 @@ def compose_prompt(words: list[str], stdin_text: str | None) -> str:
 def piped_stdin() -> str | None:
     """What was piped in; None when stdin is a terminal (nobody is typing a prompt there)."""
     stream = sys.stdin
-    if stream is None or _is_terminal(stream):
+    if stream is None or stdin_is_terminal():
         return None
     try:
         raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode()

@@ -16,7 +16,7 @@ from moltbot_cli.config.document import Document, PathError
 from moltbot_cli.config.pathexpr import format_path, parse_path
 from moltbot_cli.config.schema import Issue, errors_in
 from moltbot_cli.config.store import describe_issues
-from moltbot_cli.console import Output
+from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import ExitCode, MoltbotError, UsageError
 from moltbot_cli.masking import is_secret_name, mask_secrets
 
@@ -210,7 +210,7 @@ def edit(app: AppContext, out: Output) -> None:
             if not problems:
                 break
             out.note(f"The edited config is not valid:\n{describe_issues(problems)}")
-            if not (sys.stdin.isatty() and _ask_again()):
+            if not (stdin_is_terminal() and _ask_again()):
                 raise UsageError("discarded the edit; the config file was left as it was.")
             text = edited
         if app.store.read_text() != original:

@@ -18,7 +18,6 @@ from moltbot_cli.commands.auth_work import (
     describe_key_info,
     make_client,
     show_key_info,
-    stdin_is_terminal,
     verify_key,
     warn_if_env_overrides,
 )
@@ -29,7 +28,7 @@ from moltbot_cli.config.settings import (
     PRIMARY_PATH,
     Settings,
 )
-from moltbot_cli.console import Output
+from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import AuthError, MoltbotError, UsageError
 from moltbot_cli.masking import mask_key
 from moltbot_cli.openrouter import refs

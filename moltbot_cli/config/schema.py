@@ -67,6 +67,7 @@ def _has_env_reference(value: str) -> bool:
 @dataclass
 class _Walk:
     locator: Locator | None
+    aliases: frozenset[str] = frozenset()  # casefolded; an alias stands for its ref
     issues: list[Issue] = field(default_factory=list)
 
     def add(
@@ -395,7 +396,21 @@ MODEL_ENTRY = Obj(
     }
 )
 
-REF = Str(check=_check_ref, description="a model reference")
+
+class RefOrAlias(Node):
+    description = "a model reference or an alias"
+
+    def check(self, value: Any, path: Path, walk: _Walk) -> None:
+        if not isinstance(value, str):
+            walk.add(path, f"expected a model reference, found {_type_name(value)}")
+            return
+        known_alias = value.casefold() in walk.aliases
+        problem = None if known_alias or _has_env_reference(value) else _check_ref(value)
+        if problem:
+            walk.add(path, problem)
+
+
+REF = RefOrAlias()
 
 CONFIG = Obj(
     {
@@ -441,13 +456,26 @@ PLAINTEXT_KEY_WARNING = (
 
 def validate(data: Any, locator: Locator | None = None) -> list[Issue]:
     """Every problem in `data`, errors and warnings, in file order."""
-    walk = _Walk(locator)
+    walk = _Walk(locator, _aliases_in(data))
     CONFIG.check(data, (), walk)
     env = data.get("env") if isinstance(data, dict) else None
     key = env.get("OPENROUTER_API_KEY") if isinstance(env, dict) else None
     if isinstance(key, str) and key and not _has_env_reference(key):
         walk.add(("env", "OPENROUTER_API_KEY"), PLAINTEXT_KEY_WARNING, "warning")
     return sorted(walk.issues, key=lambda issue: (issue.line or 0, issue.column or 0))
+
+
+def _aliases_in(data: Any) -> frozenset[str]:
+    models = data
+    for key in ("agents", "defaults", "models"):
+        models = models.get(key) if isinstance(models, dict) else None
+    if not isinstance(models, dict):
+        return frozenset()
+    return frozenset(
+        entry["alias"].casefold()
+        for entry in models.values()
+        if isinstance(entry, dict) and isinstance(entry.get("alias"), str)
+    )
 
 
 def errors_in(issues: list[Issue]) -> list[Issue]:

@@ -170,6 +170,14 @@ def error_for_status(
     """The error for an HTTP status OpenRouter answered with (after any retries)."""
     details = parse_error_body(body)
     said = _describe(details, status)
+    error = _error_for_status(status, details, said, model=model, retries=retries)
+    error.status, error.detail = status, said
+    return error
+
+
+def _error_for_status(
+    status: int, details: ErrorDetails, said: str, *, model: str | None, retries: int
+) -> MoltbotError:
     subject = model or "OpenRouter"
     if status == 401:
         return AuthError(
