@@ -49,7 +49,8 @@ def model_refs(incomplete: str) -> list[tuple[str, str]]:
     typed = incomplete.casefold()
     candidates: dict[str, str] = {}
     for alias, ref in settings.aliases.items():
-        candidates.setdefault(alias, f"alias for {ref}")
+        if " " not in alias:  # a space would split the shell's word in two
+            candidates.setdefault(alias, f"alias for {ref}")
     configured = [r for r in (settings.primary, *settings.fallbacks) if r] + list(
         settings.model_entries
     )
@@ -77,19 +78,25 @@ def aliases(incomplete: str) -> list[tuple[str, str]]:
 
 
 def config_paths(incomplete: str) -> list[str]:
-    """Paths one level below what was typed, from the schema and the config itself."""
-    parent_text = re.sub(r"(\.[^.\[]*|\[[^\]]*)$", "", incomplete)
-    if parent_text == incomplete:  # still typing the first key
-        parent_text = ""
-    try:
-        parent = parse_path(parent_text)
-    except PathSyntaxError:
-        return []
+    """Paths one level below what was typed, from the schema and the config itself.
+
+    A complete container path (`agents.defaults.models`) also offers its children, since
+    keys that need brackets cannot be reached by typing a dot.
+    """
+    stripped = re.sub(r"(\.[^.\[]*|\[[^\]]*)$", "", incomplete)
+    parents = [stripped if stripped != incomplete else "", incomplete]
     data = _config_data()
-    children = [(*parent, key) for key in _child_keys(parent, data)]
-    return [path for path in map(format_path, children) if path.startswith(incomplete)][
-        :MAX_CANDIDATES
-    ]
+    found: list[str] = []
+    for parent_text in dict.fromkeys(parents):
+        try:
+            parent = parse_path(parent_text)
+        except PathSyntaxError:
+            continue
+        for key in _child_keys(parent, data):
+            path = format_path((*parent, key))
+            if path.startswith(incomplete) and path not in found:
+                found.append(path)
+    return found[:MAX_CANDIDATES]
 
 
 def _child_keys(parent: ConfigPath, data: dict[str, Any]) -> list[str | int]:
@@ -111,3 +118,29 @@ def _child_keys(parent: ConfigPath, data: dict[str, Any]) -> list[str | int]:
     elif isinstance(existing, list):
         keys.extend(range(len(existing)))
     return keys
+
+
+# -- the scripts in completions/ ------------------------------------------------------------
+
+SCRIPT_FILES = {"bash": "moltbot.bash", "zsh": "_moltbot", "fish": "moltbot.fish"}
+
+
+def completion_script(shell: str) -> str:
+    """The script a shell sources; it calls back into `moltbot` for the candidates."""
+    from typer._completion_shared import get_completion_script
+
+    return get_completion_script(prog_name="moltbot", complete_var="_MOLTBOT_COMPLETE", shell=shell)
+
+
+def write_scripts(directory: os.PathLike[str] | str) -> None:
+    """Regenerate completions/ (`python -m moltbot_cli.completion completions`)."""
+    from pathlib import Path
+
+    for shell, name in SCRIPT_FILES.items():
+        (Path(directory) / name).write_text(completion_script(shell))
+
+
+if __name__ == "__main__":
+    import sys
+
+    write_scripts(sys.argv[1] if len(sys.argv) > 1 else "completions")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from moltbot_cli import completion
 from moltbot_cli.commands.context import app_context
 
 
@@ -18,6 +19,7 @@ def chat(
         "--model",
         metavar="REF|ALIAS",
         help="Model to ask (default: the configured primary).",
+        autocompletion=completion.model_refs,
     ),
     system: str | None = typer.Option(
         None, "-s", "--system", metavar="TEXT", help="System prompt for this call."

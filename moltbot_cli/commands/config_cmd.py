@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from moltbot_cli import completion
 from moltbot_cli.commands.context import app_context
 
 app = typer.Typer(
@@ -43,7 +44,7 @@ def show_command(
 @app.command("get")
 def get_command(
     ctx: typer.Context,
-    path: str = typer.Argument(..., help=PATH_HELP),
+    path: str = typer.Argument(..., help=PATH_HELP, autocompletion=completion.config_paths),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
     reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
 ) -> None:
@@ -60,7 +61,7 @@ def get_command(
 @app.command("set")
 def set_command(
     ctx: typer.Context,
-    path: str = typer.Argument(..., help=PATH_HELP),
+    path: str = typer.Argument(..., help=PATH_HELP, autocompletion=completion.config_paths),
     value: str = typer.Argument(
         ..., help='JSON5 value (true, 0.7, ["a"], {only: ["x"]}); anything else is a string.'
     ),
@@ -79,7 +80,10 @@ def set_command(
 
 
 @app.command("unset")
-def unset_command(ctx: typer.Context, path: str = typer.Argument(..., help=PATH_HELP)) -> None:
+def unset_command(
+    ctx: typer.Context,
+    path: str = typer.Argument(..., help=PATH_HELP, autocompletion=completion.config_paths),
+) -> None:
     """Remove one value.
 
     Example: moltbot config unset env.OPENROUTER_API_KEY

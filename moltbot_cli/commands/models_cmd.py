@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from moltbot_cli import completion
 from moltbot_cli.commands.context import app_context
 
 app = typer.Typer(
@@ -92,13 +93,6 @@ JSON_HELP = "Print JSON."
 PLAIN_HELP = "Print one item a line, for scripts."
 
 
-def _complete_ref(incomplete: str) -> list[str]:
-    """Shell completion from the cached catalogue and the aliases; never the network."""
-    from moltbot_cli.commands.models_work import complete_refs
-
-    return complete_refs(incomplete)
-
-
 @app.command("list")
 def list_command(
     ctx: typer.Context,
@@ -140,7 +134,9 @@ def list_command(
 @app.command("set")
 def set_command(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., metavar="REF", help=REF_HELP, autocompletion=_complete_ref),
+    ref: str = typer.Argument(
+        ..., metavar="REF", help=REF_HELP, autocompletion=completion.model_refs
+    ),
 ) -> None:
     """Make a model the default (checked against OpenRouter's catalogue).
 
@@ -155,7 +151,9 @@ def set_command(
 @app.command("endpoints")
 def endpoints_command(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., metavar="REF", help=REF_HELP, autocompletion=_complete_ref),
+    ref: str = typer.Argument(
+        ..., metavar="REF", help=REF_HELP, autocompletion=completion.model_refs
+    ),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
     plain: bool = typer.Option(False, "--plain", help="Print the routing slugs (tags) alone."),
 ) -> None:
@@ -186,7 +184,9 @@ def aliases_list_command(
 def aliases_add_command(
     ctx: typer.Context,
     alias: str = typer.Argument(..., metavar="ALIAS", help="Letters, digits and _ . : -"),
-    ref: str = typer.Argument(..., metavar="REF", help=REF_HELP, autocompletion=_complete_ref),
+    ref: str = typer.Argument(
+        ..., metavar="REF", help=REF_HELP, autocompletion=completion.model_refs
+    ),
 ) -> None:
     """Give a model a short name (one per model; a new one replaces the old).
 
@@ -201,7 +201,9 @@ def aliases_add_command(
 @aliases_app.command("remove")
 def aliases_remove_command(
     ctx: typer.Context,
-    alias: str = typer.Argument(..., metavar="ALIAS", help="The alias (any case)."),
+    alias: str = typer.Argument(
+        ..., metavar="ALIAS", help="The alias (any case).", autocompletion=completion.aliases
+    ),
 ) -> None:
     """Remove an alias; the model's other settings stay.
 
@@ -229,7 +231,9 @@ def fallbacks_list_command(
 @fallbacks_app.command("add")
 def fallbacks_add_command(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., metavar="REF", help=REF_HELP, autocompletion=_complete_ref),
+    ref: str = typer.Argument(
+        ..., metavar="REF", help=REF_HELP, autocompletion=completion.model_refs
+    ),
 ) -> None:
     """Add a fallback at the end of the list (not the default model, not twice).
 
@@ -244,7 +248,9 @@ def fallbacks_add_command(
 @fallbacks_app.command("remove")
 def fallbacks_remove_command(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., metavar="REF", help=REF_HELP, autocompletion=_complete_ref),
+    ref: str = typer.Argument(
+        ..., metavar="REF", help=REF_HELP, autocompletion=completion.model_refs
+    ),
 ) -> None:
     """Remove one fallback.
 
@@ -269,7 +275,7 @@ def fallbacks_clear_command(ctx: typer.Context) -> None:
 def routing_show_command(
     ctx: typer.Context,
     ref: str | None = typer.Argument(
-        None, metavar="REF", help=REF_HELP, autocompletion=_complete_ref
+        None, metavar="REF", help=REF_HELP, autocompletion=completion.model_refs
     ),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
@@ -286,7 +292,9 @@ def routing_show_command(
 @routing_app.command("set")
 def routing_set_command(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., metavar="REF", help=REF_HELP, autocompletion=_complete_ref),
+    ref: str = typer.Argument(
+        ..., metavar="REF", help=REF_HELP, autocompletion=completion.model_refs
+    ),
     only: str | None = typer.Option(
         None, "--only", metavar="SLUG,...", help="Use only these providers."
     ),
@@ -366,7 +374,9 @@ def routing_set_command(
 @routing_app.command("clear")
 def routing_clear_command(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., metavar="REF", help=REF_HELP, autocompletion=_complete_ref),
+    ref: str = typer.Argument(
+        ..., metavar="REF", help=REF_HELP, autocompletion=completion.model_refs
+    ),
 ) -> None:
     """Remove a model's routing: OpenRouter picks the providers again.
 

@@ -23,7 +23,6 @@ from moltbot_cli.config.settings import FALLBACKS_PATH, MODELS_PATH, PRIMARY_PAT
 from moltbot_cli.console import Output
 from moltbot_cli.errors import (
     AuthError,
-    MoltbotError,
     NetworkError,
     RateLimitedError,
     UpstreamError,
@@ -623,30 +622,3 @@ def _key_if_any(app: AppContext, settings: Settings) -> str | None:
         return credentials.find_key(app.config_path, settings).key
     except AuthError:  # an unreadable key file: the list is still worth showing without it
         return None
-
-
-# -- shell completion --------------------------------------------------------------------------
-
-
-def complete_refs(incomplete: str) -> list[str]:
-    """Refs from the cached catalogue and configured aliases: no network, no validation."""
-    from moltbot_cli.commands.context import AppContext
-
-    candidates: list[str] = []
-    folded = incomplete.casefold()
-    try:
-        data = AppContext().store.inspect().document.data
-        aliases = Settings(_as_dict(data)).aliases
-    except MoltbotError:  # an unreadable config must not break completion in the shell
-        aliases = {}
-    candidates += [
-        alias for alias in aliases if alias.casefold().startswith(folded) and " " not in alias
-    ]
-    with_prefix = incomplete.startswith(refs.PREFIX) or (
-        incomplete and refs.PREFIX.startswith(incomplete)
-    )
-    for model_id in catalogue_module.cached_model_ids():
-        shown = refs.ref_for_id(model_id) if with_prefix else model_id
-        if shown.startswith(incomplete):
-            candidates.append(shown)
-    return candidates

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from moltbot_cli import completion
 from moltbot_cli.commands.context import app_context
 
 
@@ -33,6 +34,7 @@ def onboard_command(
         "--model",
         metavar="REF",
         help="Default model, a ref or an alias (else the configured one, else Claude Sonnet 4.5).",
+        autocompletion=completion.model_refs,
     ),
     key_store: str = typer.Option(
         "auto",

@@ -1,0 +1,1 @@
+complete --command moltbot --no-files --arguments "(env _MOLTBOT_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) moltbot)" --condition "env _MOLTBOT_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) moltbot"
