@@ -1,11 +1,13 @@
 """Start-up, chat and streaming figures for moltbot against `llm`, curl and a bare Typer app.
 
-Run from the project root with the project installed (`pip install -e .`):
+Run from anywhere:
 
     python benchmarks/bench.py [--runs 7] [--skip-llm]
 
-It sets up its peers itself: `llm` in a temporary venv (from PyPI), a loopback
-OpenAI-compatible server, and a bare two-command Typer app as the start-up floor. Each
+It sets up everything itself, in temporary venvs: moltbot installed from this checkout
+as a user gets it (`pip install .`, not editable), `llm` from PyPI, a loopback
+OpenAI-compatible server, and a bare two-command Typer app as the start-up floor, run
+by moltbot's own venv so both use the same Python and Typer. Each
 pair runs alternately, so both sides see the same machine state; it prints medians,
 ratios and the targets from the issue. It is not part of the test suite.
 """
@@ -15,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -91,6 +92,15 @@ def alternate(
     return samples
 
 
+def setup_moltbot(workdir: Path) -> tuple[str, Path]:
+    venv = workdir / "moltbot-venv"
+    print("Installing moltbot into a temporary venv ...", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    project = Path(__file__).resolve().parent.parent
+    subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", str(project)], check=True)
+    return str(venv / "bin" / "moltbot"), venv / "bin" / "python"
+
+
 def setup_llm(workdir: Path, base_url: str) -> tuple[Path, dict[str, str]]:
     venv = workdir / "llm-venv"
     print("Installing llm into a temporary venv ...", file=sys.stderr)
@@ -119,9 +129,6 @@ def main() -> None:
     parser.add_argument("--skip-llm", action="store_true", help="only the comparisons without llm")
     options = parser.parse_args()
 
-    moltbot = shutil.which("moltbot")
-    if not moltbot:
-        raise SystemExit("moltbot is not on PATH: pip install -e . first")
     server, base_url = loopback_server.start()
     with tempfile.TemporaryDirectory(prefix="moltbot-bench-") as scratch:
         workdir = Path(scratch)
@@ -131,8 +138,15 @@ def main() -> None:
         )
         floor = workdir / "floor.py"
         floor.write_text(TYPER_FLOOR)
+        # As on a user's machine: bytecode cached (pip compiles what it installs), stdout buffered.
+        inherited = {
+            name: value
+            for name, value in os.environ.items()
+            if name not in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")
+        }
+        moltbot, python = setup_moltbot(workdir)
         env = {
-            **os.environ,
+            **inherited,
             "MOLTBOT_CONFIG_PATH": str(config),
             "MOLTBOT_CACHE_DIR": str(workdir / "cache"),
             "OPENROUTER_BASE_URL": base_url,
@@ -148,7 +162,7 @@ def main() -> None:
                     [moltbot, "config", "get", "agents.defaults.model.primary"],
                     env,
                 ),
-                "typer floor": ([sys.executable, str(floor), "get", "x"], env),
+                "typer floor": ([str(python), str(floor), "get", "x"], env),
             },
         )
         print(

@@ -4,8 +4,6 @@
 traceback reaches a user unless they asked for `--verbose`.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 import traceback

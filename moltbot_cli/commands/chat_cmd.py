@@ -1,7 +1,5 @@
 """`moltbot chat`: ask a model something and stream the reply to stdout."""
 
-from __future__ import annotations
-
 import typer
 
 from moltbot_cli import completion

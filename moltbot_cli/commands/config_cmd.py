@@ -1,7 +1,5 @@
 """`moltbot config`: look at and change the config file from the command line."""
 
-from __future__ import annotations
-
 import typer
 
 from moltbot_cli import completion

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json as jsonlib
 import os
-import shlex
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moltbot_cli.commands.context import AppContext
 from moltbot_cli.config.document import Document, PathError
 from moltbot_cli.config.pathexpr import format_path, parse_path
-from moltbot_cli.config.schema import Issue, errors_in
 from moltbot_cli.config.store import describe_issues
 from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import ExitCode, MoltbotError, UsageError
 from moltbot_cli.masking import is_secret_name, mask_secrets
+
+if TYPE_CHECKING:
+    from moltbot_cli.config.schema import Issue
 
 
 def show_path(app: AppContext) -> None:
@@ -26,14 +24,13 @@ def show_path(app: AppContext) -> None:
 
 
 def show(app: AppContext, out: Output, *, reveal: bool) -> None:
-    loaded = app.store.inspect()
-    if not loaded.exists:
+    document, exists = app.store.read()
+    if not exists:
         out.note(f"No config file yet at {app.config_path}; showing the empty config.")
     if out.is_json:
-        data = loaded.document.data
-        out.json(data if reveal else mask_secrets(data))
+        out.json(document.data if reveal else mask_secrets(document.data))
         return
-    out.stdout.write(loaded.document.text if reveal else _masked_text(loaded.document) or "{}\n")
+    out.stdout.write(document.text if reveal else _masked_text(document) or "{}\n")
 
 
 def _masked_text(document: Document) -> str:
@@ -62,7 +59,7 @@ def _secret_paths(data: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str
 
 def get(app: AppContext, out: Output, path_text: str, *, reveal: bool) -> None:
     path = parse_path(path_text)
-    document = app.store.inspect().document
+    document, _ = app.store.read()
     if not document.has(path):
         raise UsageError(
             f"no value at {format_path(path)} in {app.config_path}",
@@ -143,6 +140,8 @@ def _warn_about(app: AppContext, out: Output) -> None:
 
 
 def validate(app: AppContext, out: Output) -> int:
+    from moltbot_cli.config.schema import errors_in
+
     try:
         loaded = app.store.inspect()
         issues, exists = loaded.issues, loaded.exists
@@ -169,6 +168,8 @@ def validate(app: AppContext, out: Output) -> int:
 
 
 def _issue_from_syntax_error(error: MoltbotError) -> Issue:
+    from moltbot_cli.config.schema import Issue
+
     """`store` words syntax errors as `file:line:column: message`; split them back out."""
     location, _, message = error.message.rpartition(": ")
     parts = location.rsplit(":", 2)
@@ -178,6 +179,8 @@ def _issue_from_syntax_error(error: MoltbotError) -> Issue:
 
 
 def _editor_command() -> list[str]:
+    import shlex
+
     for variable in ("VISUAL", "EDITOR"):
         value = os.environ.get(variable, "").strip()
         if value:
@@ -186,6 +189,10 @@ def _editor_command() -> list[str]:
 
 
 def edit(app: AppContext, out: Output) -> None:
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
     original = app.store.read_text()
     text = original if original is not None else "{\n}\n"
     with tempfile.TemporaryDirectory(prefix="moltbot-edit-") as scratch:
@@ -226,6 +233,8 @@ def edit(app: AppContext, out: Output) -> None:
 
 
 def _problems_in(app: AppContext, text: str) -> list[Issue]:
+    from moltbot_cli.config.schema import errors_in
+
     try:
         document = app.store.parse(text)
     except MoltbotError as error:

@@ -1,7 +1,5 @@
 """`moltbot models`: the default model, fallbacks, aliases, routing, and the key behind them."""
 
-from __future__ import annotations
-
 import typer
 
 from moltbot_cli import completion

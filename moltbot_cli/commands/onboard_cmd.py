@@ -1,7 +1,5 @@
 """`moltbot onboard`: set up the OpenRouter key and a default model, by flags or by a wizard."""
 
-from __future__ import annotations
-
 import typer
 
 from moltbot_cli import completion

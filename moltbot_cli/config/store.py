@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from moltbot_cli.config.document import Document, Json5SyntaxError
-from moltbot_cli.config.schema import Issue, errors_in, validate
-from moltbot_cli.config.settings import Settings, substitute_env
 from moltbot_cli.errors import ConfigInvalidError, MoltbotError, UsageError
+
+# The schema and settings load only when a command validates or uses the config, so
+# `config get` and `config show` start without them.
+if TYPE_CHECKING:
+    from moltbot_cli.config.schema import Issue
+    from moltbot_cli.config.settings import Settings
 
 BACKUPS_KEPT = 3
 LOCK_TIMEOUT_SECONDS = 30.0
@@ -32,6 +36,8 @@ class LoadedConfig:
 
     @property
     def errors(self) -> list[Issue]:
+        from moltbot_cli.config.schema import errors_in
+
         return errors_in(self.issues)
 
     @property
@@ -89,7 +95,14 @@ class ConfigStore:
                 hint="Fix it with `moltbot config edit`; nothing was changed.",
             ) from None
 
+    def read(self) -> tuple[Document, bool]:
+        """The file parsed but not validated, and whether it exists: enough to look at it."""
+        text = self.read_text()
+        return self.parse(text if text is not None else ""), text is not None
+
     def check(self, document: Document) -> list[Issue]:
+        from moltbot_cli.config.schema import Issue, validate
+
         if not isinstance(document.data, dict):
             return [Issue("", "the config must be an object ({ ... })", "error", 1, 1)]
         issues = validate(document.data, document)
@@ -124,6 +137,8 @@ class ConfigStore:
         return loaded
 
     def settings(self) -> Settings:
+        from moltbot_cli.config.settings import Settings, substitute_env
+
         return Settings(substitute_env(self.load().document.data))
 
     # -- writing ---------------------------------------------------------------------
@@ -146,6 +161,8 @@ class ConfigStore:
         with self._locked():
             current = self.read_text()
             if not allow_invalid:
+                from moltbot_cli.config.schema import errors_in
+
                 problems = errors_in(self.check(document))
                 if problems:
                     raise UsageError(
@@ -155,6 +172,8 @@ class ConfigStore:
         return document
 
     def _refuse_if_invalid(self, before: Document, after: Document) -> None:
+        from moltbot_cli.config.schema import errors_in
+
         problems = errors_in(self.check(after))
         if not problems:
             return
@@ -178,6 +197,8 @@ class ConfigStore:
                 directory.mkdir(mode=0o700, parents=True)
             if previous is not None:
                 self._rotate_backups(target)
+            import tempfile
+
             descriptor, temp_name = tempfile.mkstemp(
                 prefix=f".{target.name}.", suffix=".tmp", dir=directory
             )

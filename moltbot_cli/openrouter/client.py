@@ -260,12 +260,17 @@ class OpenRouterClient:
         started = time.monotonic()
         try:
             for chunk in response.iter_bytes():
+                # What one network read brings goes out as one piece: a fast stream then
+                # costs one write to stdout per read, not one per token.
+                pieces = []
                 for event in parser.feed(chunk):
                     piece = reader.take(event, last=False)
                     if piece:
-                        yield piece
+                        pieces.append(piece)
                     if reader.done:
                         break
+                if pieces:
+                    yield "".join(pieces)
                 if reader.done:
                     break
             else:

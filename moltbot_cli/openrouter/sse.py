@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass(frozen=True)
-class SSEEvent:
+class SSEEvent(NamedTuple):
+    # A tuple, not a dataclass: a long reply makes tens of thousands of these.
     data: str
     event: str = "message"
     id: str | None = None
@@ -62,6 +62,8 @@ class SSEParser:
             if text.startswith("\n"):
                 position = 1
         events: list[SSEEvent] = []
+        if "\r" not in text:
+            return self._take_lines(text[position:] if position else text, events)
         for match in _LINE_END.finditer(text, position):
             self._partial.append(text[position : match.start()])
             line = "".join(self._partial)
@@ -74,6 +76,24 @@ class SSEParser:
                 events.append(event)
         if position < len(text):
             self._partial.append(text[position:])
+        return events
+
+    def _take_lines(self, text: str, events: list[SSEEvent]) -> list[SSEEvent]:
+        """The common case, `\n` line ends only: split at once instead of matching each end."""
+        lines = text.split("\n")
+        if self._partial:
+            lines[0] = "".join(self._partial) + lines[0]
+            self._partial = []
+        rest = lines.pop()
+        if rest:
+            self._partial.append(rest)
+        for line in lines:
+            if line.startswith("data:"):
+                self._data.append(line[6:] if line.startswith("data: ") else line[5:])
+            else:
+                event = self._line(line)
+                if event is not None:
+                    events.append(event)
         return events
 
     def _line(self, line: str) -> SSEEvent | None:
@@ -98,4 +118,4 @@ class SSEParser:
         self._data, self._event = [], ""
         if not data:
             return None
-        return SSEEvent(data="\n".join(data), event=event_type or "message", id=self._last_id)
+        return SSEEvent("\n".join(data), event_type or "message", self._last_id)
