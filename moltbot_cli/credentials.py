@@ -12,10 +12,8 @@ that thread, never when the program starts.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from moltbot_cli.config.paths import credentials_path
 from moltbot_cli.errors import AuthError, MoltbotError, UsageError
+from moltbot_cli.files import write_atomically
 from moltbot_cli.masking import mask_key
 
 if TYPE_CHECKING:
@@ -262,21 +261,7 @@ def _write_file(path: Path, data: dict[str, Any]) -> None:
     target = Path(os.path.realpath(path))
     try:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        descriptor, temp_name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-        )
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=2)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temp_name, 0o600)
-            os.replace(temp_name, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp_name)
-            raise
+        write_atomically(target, json.dumps(data, indent=2) + "\n")
     except PermissionError:
         raise MoltbotError(
             f"cannot write the key file {target}: permission denied",

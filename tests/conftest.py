@@ -42,3 +42,15 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 @pytest.fixture
 def config_file(isolated_environment: Path) -> Path:
     return Path(os.environ["MOLTBOT_CONFIG_PATH"])
+
+
+@pytest.fixture
+def keyring_file(isolated_environment: Path) -> Path:
+    """The test keyring's storage: where a stored key would land."""
+    return Path(os.environ["MOLTBOT_TEST_KEYRING_FILE"])
+
+
+@pytest.fixture
+def creds_file(config_file: Path) -> Path:
+    """The key fallback file beside the config."""
+    return config_file.with_name("credentials.json")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -15,25 +14,12 @@ from tests.support.fake_openrouter import (
     fake_openrouter_fixture,  # noqa: F401
     refused_base_url,
 )
+from tests.support.keyring_backend import keyring_of
 
 PASTE = ("models", "auth", "paste-token", "--provider", "openrouter")
 LOGOUT = ("models", "auth", "logout", "--provider", "openrouter")
 FAIL_BACKEND = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 KEYRING_PLACE = "the keyring (service 'moltbot', user 'openrouter')"
-
-
-@pytest.fixture
-def keyring_file() -> Path:
-    return Path(os.environ["MOLTBOT_TEST_KEYRING_FILE"])
-
-
-@pytest.fixture
-def creds_file(config_file: Path) -> Path:
-    return config_file.with_name("credentials.json")
-
-
-def keyring_of(keyring_file: Path) -> dict[str, str]:
-    return json.loads(keyring_file.read_text()) if keyring_file.exists() else {}
 
 
 def test_paste_token_checks_and_stores_a_key_from_stdin(

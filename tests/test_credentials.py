@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
 import time
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import pytest
 from moltbot_cli import credentials
 from moltbot_cli.config.settings import Settings
 from moltbot_cli.errors import AuthError, UsageError
+from tests.support.keyring_backend import keyring_of
 
 KEY = "sk-or-v1-test-" + "a" * 20
 OLD_KEY = "sk-or-v1-test-" + "b" * 20
@@ -31,20 +31,6 @@ def fresh_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(keyring.core, "_keyring_backend", None)
     monkeypatch.setattr(credentials, "_hung_reason", None)
     yield
-
-
-@pytest.fixture
-def keyring_file() -> Path:
-    return Path(os.environ["MOLTBOT_TEST_KEYRING_FILE"])
-
-
-@pytest.fixture
-def creds_file(config_file: Path) -> Path:
-    return config_file.with_name("credentials.json")
-
-
-def keyring_entries(keyring_file: Path) -> dict[str, str]:
-    return json.loads(keyring_file.read_text()) if keyring_file.exists() else {}
 
 
 def use_backend(monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
@@ -90,7 +76,7 @@ def test_auto_stores_in_the_keyring_when_one_answers(
     assert (
         credentials.store_key(f" {KEY}\n", config_file, "auto", warn=warnings.append) == "keyring"
     )
-    assert keyring_entries(keyring_file) == {"moltbot/openrouter": KEY}
+    assert keyring_of(keyring_file) == {"moltbot/openrouter": KEY}
     assert not creds_file.exists() and not config_file.exists()
     assert warnings == []
     assert credentials.find_key(config_file, NO_SETTINGS) == credentials.FoundKey(KEY, "keyring")
@@ -141,7 +127,7 @@ def test_file_store_skips_the_keyring_and_clears_an_older_key_there(
     warnings: list[str] = []
     assert credentials.store_key(KEY, config_file, "file", warn=warnings.append) == "file"
     assert warnings == []
-    assert keyring_entries(keyring_file) == {}  # the old key would otherwise win over the file
+    assert keyring_of(keyring_file) == {}  # the old key would otherwise win over the file
     assert credentials.find_key(config_file, NO_SETTINGS) == credentials.FoundKey(KEY, "file")
 
 
@@ -151,7 +137,7 @@ def test_keyring_store_removes_an_older_key_file(
     credentials.file_set(creds_file, OLD_KEY)
     assert credentials.store_key(KEY, config_file, "keyring") == "keyring"
     assert not creds_file.exists()
-    assert keyring_entries(keyring_file) == {"moltbot/openrouter": KEY}
+    assert keyring_of(keyring_file) == {"moltbot/openrouter": KEY}
 
 
 def test_the_file_keeps_entries_it_does_not_own(config_file: Path, creds_file: Path) -> None:
@@ -234,7 +220,7 @@ def test_delete_removes_the_key_from_both_places(
     credentials.keyring_set(KEY)
     credentials.file_set(creds_file, OLD_KEY)
     assert credentials.delete_key(config_file) == ["keyring", "file"]
-    assert keyring_entries(keyring_file) == {} and not creds_file.exists()
+    assert keyring_of(keyring_file) == {} and not creds_file.exists()
     assert credentials.delete_key(config_file) == []
 
 

@@ -8,7 +8,6 @@ on disk byte for byte.
 from __future__ import annotations
 
 import json
-import os
 import stat
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from tests.support.fake_openrouter import (
     fake_openrouter_fixture,  # noqa: F401
     refused_base_url,
 )
+from tests.support.keyring_backend import keyring_of
 
 SEED_LINE = ("onboard", "--auth-choice", "apiKey", "--token-provider", "openrouter", "--token")
 FAIL_BACKEND = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
@@ -47,16 +47,6 @@ COMMENTED = """// my moltbot setup
 """
 
 
-@pytest.fixture
-def keyring_file() -> Path:
-    return Path(os.environ["MOLTBOT_TEST_KEYRING_FILE"])
-
-
-@pytest.fixture
-def creds_file(config_file: Path) -> Path:
-    return config_file.with_name("credentials.json")
-
-
 def snapshot(*paths: Path) -> dict[str, bytes | None]:
     """Every file in the config dir and the keyring file, with its bytes."""
     found: dict[str, bytes | None] = {}
@@ -76,10 +66,6 @@ def assert_no_key_shown(result: Result, key: str = TEST_KEY) -> None:
 
 def config_of(config_file: Path) -> dict[str, object]:
     return dict(json5.loads(config_file.read_text()))
-
-
-def keyring_of(keyring_file: Path) -> dict[str, str]:
-    return json.loads(keyring_file.read_text()) if keyring_file.exists() else {}
 
 
 # -- the seed's line ------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from tests.support.fake_openrouter import (
     fake_openrouter_fixture,  # noqa: F401
     refused_base_url,
 )
+from tests.support.keyring_backend import keyring_of
 
 KEY_PROMPT = "API key (input hidden): "
 SEARCH_PROMPT = "Search models: "
@@ -63,20 +64,6 @@ class Session:
     @property
     def output(self) -> str:
         return self.screen.getvalue()
-
-
-@pytest.fixture
-def keyring_file() -> Path:
-    return Path(os.environ["MOLTBOT_TEST_KEYRING_FILE"])
-
-
-@pytest.fixture
-def creds_file(config_file: Path) -> Path:
-    return config_file.with_name("credentials.json")
-
-
-def keyring_of(keyring_file: Path) -> dict[str, str]:
-    return json.loads(keyring_file.read_text()) if keyring_file.exists() else {}
 
 
 def test_the_full_happy_path(

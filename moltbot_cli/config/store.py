@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from moltbot_cli.config.document import Document, Json5SyntaxError
 from moltbot_cli.errors import ConfigInvalidError, MoltbotError, UsageError
+from moltbot_cli.files import write_atomically
 
 # The schema and settings load only when a command validates or uses the config, so
 # `config get` and `config show` start without them.
@@ -197,22 +198,7 @@ class ConfigStore:
                 directory.mkdir(mode=0o700, parents=True)
             if previous is not None:
                 self._rotate_backups(target)
-            import tempfile
-
-            descriptor, temp_name = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".tmp", dir=directory
-            )
-            try:
-                with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-                    handle.write(text)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.chmod(temp_name, 0o600)
-                os.replace(temp_name, target)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(temp_name)
-                raise
+            write_atomically(target, text)
         except PermissionError as error:
             raise MoltbotError(
                 f"cannot write {error.filename or target}: permission denied",

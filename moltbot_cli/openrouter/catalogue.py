@@ -13,8 +13,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
@@ -24,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from moltbot_cli.config.paths import cache_dir
 from moltbot_cli.errors import NetworkError, RateLimitedError, UpstreamError, UsageError
+from moltbot_cli.files import write_atomically
 from moltbot_cli.openrouter import refs
 
 if TYPE_CHECKING:
@@ -175,20 +174,8 @@ def write_cache(catalogue: Catalogue) -> None:
     ids = "".join(f"{model}\n" for model in catalogue.by_id)
     with contextlib.suppress(OSError):
         directory.mkdir(parents=True, exist_ok=True)
-        _write_atomically(directory / CACHE_FILENAME, json.dumps(payload, separators=(",", ":")))
-        _write_atomically(directory / IDS_FILENAME, ids)
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
+        write_atomically(directory / CACHE_FILENAME, json.dumps(payload, separators=(",", ":")))
+        write_atomically(directory / IDS_FILENAME, ids)
 
 
 def cached_model_ids() -> list[str]:

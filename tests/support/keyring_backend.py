@@ -43,3 +43,8 @@ class FileKeyring(KeyringBackend):
         if entries.pop(f"{service}/{username}", None) is None:
             raise PasswordDeleteError("not found")
         self._save(entries)
+
+
+def keyring_of(keyring_file: Path) -> dict[str, str]:
+    """What the test keyring holds, as `service/user` → secret."""
+    return json.loads(keyring_file.read_text()) if keyring_file.exists() else {}
