@@ -358,7 +358,7 @@ def describe_source(found: FoundKey, config_path: Path) -> str:
     if found.source == "file":
         return describe_store("file", config_path)
     if found.source == "config":
-        return f"env.OPENROUTER_API_KEY in {config_path} (plain text; the keyring is safer)"
+        return f"env.OPENROUTER_API_KEY in {config_path}"
     return "none"
 
 

@@ -513,3 +513,24 @@ def test_an_alias_stands_for_its_ref_as_default_and_fallback(config_file: Path) 
     assert status.stdout.strip() == "openrouter/anthropic/claude-sonnet-4-5"
     refused = run_moltbot("config", "set", "agents.defaults.model.primary", "Claude Opus")
     assert refused.code == 2 and "not a model reference" in refused.stderr
+
+
+def test_env_references_must_make_a_valid_config_once_filled(config_file: Path) -> None:
+    write(config_file, '{ agents: { defaults: { model: { primary: "${MOLTBOT_TEST_MODEL}" } } } }')
+    unset = run_moltbot("models", "status", "--plain")
+    assert unset.code == 3 and "MOLTBOT_TEST_MODEL" in unset.stderr and "not set" in unset.stderr
+    bad = run_moltbot("models", "status", "--plain", env={"MOLTBOT_TEST_MODEL": "not a ref"})
+    assert bad.code == 3
+    assert "filled in from the environment" in bad.stderr
+    assert "agents.defaults.model.primary: not a model reference" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 2
+    good = run_moltbot("models", "status", "--plain", env={"MOLTBOT_TEST_MODEL": "openai/gpt-5.2"})
+    assert (good.code, good.stdout.strip()) == (0, "openrouter/openai/gpt-5.2")
+
+
+def test_an_invalid_config_is_reported_in_two_lines(config_file: Path) -> None:
+    write(config_file, "{ agents: { defaults: { modle: {}, model: { primary: 1 } } }, extra: 2 }")
+    result = run_moltbot("models", "status")
+    assert result.code == 3
+    first, hint = result.stderr.strip().splitlines()
+    assert first.endswith("(and 2 more)") and "config validate" in hint

@@ -205,3 +205,11 @@ def test_a_hanging_keyring_does_not_hang_status() -> None:
         "key": None,
         "keyringProblem": "the keyring did not answer within 0.3 s",
     }
+
+
+def test_a_config_key_given_as_a_reference_is_not_called_plain_text(config_file: Path) -> None:
+    write_config(config_file, '{ env: { OPENROUTER_API_KEY: "${MY_TEST_KEY}" } }')
+    result = run_moltbot("models", "status", env={"MY_TEST_KEY": "sk-or-v1-test-config-1234567890"})
+    assert result.code == 0, result.stderr
+    assert f"from env.OPENROUTER_API_KEY in {config_file}\n" in result.stdout
+    assert "plain text" not in result.output

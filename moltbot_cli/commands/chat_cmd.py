@@ -63,6 +63,8 @@ def chat(
     """Ask a model and stream its reply to stdout.
 
     Examples:
+
+    \b
       moltbot chat "hello"
       echo "some text" | moltbot chat summarize
       moltbot chat -m "Claude Sonnet" --only anthropic --usage "hi"

@@ -42,7 +42,9 @@ def show_command(
 @app.command("get")
 def get_command(
     ctx: typer.Context,
-    path: str = typer.Argument(..., help=PATH_HELP, autocompletion=completion.config_paths),
+    path: str = typer.Argument(
+        ..., metavar="PATH", help=PATH_HELP, autocompletion=completion.config_paths
+    ),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
     reveal: bool = typer.Option(False, "--reveal", help=REVEAL_HELP),
 ) -> None:
@@ -59,9 +61,13 @@ def get_command(
 @app.command("set")
 def set_command(
     ctx: typer.Context,
-    path: str = typer.Argument(..., help=PATH_HELP, autocompletion=completion.config_paths),
+    path: str = typer.Argument(
+        ..., metavar="PATH", help=PATH_HELP, autocompletion=completion.config_paths
+    ),
     value: str = typer.Argument(
-        ..., help='JSON5 value (true, 0.7, ["a"], {only: ["x"]}); anything else is a string.'
+        ...,
+        metavar="VALUE",
+        help='JSON5 value (true, 0.7, ["a"], {only: ["x"]}); anything else is a string.',
     ),
     json: bool = typer.Option(
         False, "--json", help="VALUE must be JSON5; never fall back to a string."
@@ -80,7 +86,9 @@ def set_command(
 @app.command("unset")
 def unset_command(
     ctx: typer.Context,
-    path: str = typer.Argument(..., help=PATH_HELP, autocompletion=completion.config_paths),
+    path: str = typer.Argument(
+        ..., metavar="PATH", help=PATH_HELP, autocompletion=completion.config_paths
+    ),
 ) -> None:
     """Remove one value.
 

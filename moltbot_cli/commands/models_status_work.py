@@ -7,6 +7,7 @@ from typing import Any
 from moltbot_cli import credentials
 from moltbot_cli.commands.auth_work import describe_key_info, verify_key
 from moltbot_cli.commands.context import AppContext
+from moltbot_cli.config.settings import ENV_KEY_PATH, dig
 from moltbot_cli.console import Output
 from moltbot_cli.errors import AuthError, MoltbotError
 from moltbot_cli.openrouter import refs
@@ -105,12 +106,11 @@ def _show(
         ),
     ]
     if found.key:
-        rows.append(
-            (
-                "API key",
-                f"{found.masked} from {credentials.describe_source(found, app.config_path)}",
-            )
-        )
+        source = credentials.describe_source(found, app.config_path)
+        written = dig(app.store.read()[0].data, ENV_KEY_PATH)
+        if found.source == "config" and isinstance(written, str) and "${" not in written:
+            source += " (plain text; the keyring is safer)"
+        rows.append(("API key", f"{found.masked} from {source}"))
     else:
         rows.append(("API key", "none found; run `moltbot onboard` or set OPENROUTER_API_KEY"))
     if lookup.keyring_problem:

@@ -56,7 +56,9 @@ def onboard_command(
     """Set up your OpenRouter key and default model; asks only what the flags leave open.
 
     Example:
-    moltbot onboard --auth-choice apiKey --token-provider openrouter --token "$OPENROUTER_API_KEY"
+
+    \b
+      moltbot onboard --auth-choice apiKey --token-provider openrouter --token "$OPENROUTER_API_KEY"
     """
     from moltbot_cli.commands.onboard_work import OnboardOptions, onboard
 

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from moltbot_cli.config.settings import Settings
 
 BACKUPS_KEPT = 3
+FIX_HINT = (
+    "`moltbot config validate` lists every issue; fix them with `moltbot config edit`. "
+    "Nothing was changed."
+)
 LOCK_TIMEOUT_SECONDS = 30.0
 
 
@@ -44,6 +48,12 @@ class LoadedConfig:
     @property
     def warnings(self) -> list[Issue]:
         return [issue for issue in self.issues if issue.severity == "warning"]
+
+
+def summarize_issues(issues: list[Issue]) -> str:
+    """One line for an error message: the first issue, and how many more there are."""
+    more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+    return issues[0].describe() + more
 
 
 def describe_issues(issues: list[Issue], limit: int = 20) -> str:
@@ -132,15 +142,25 @@ class ConfigStore:
         loaded = self.inspect()
         if loaded.errors:
             raise ConfigInvalidError(
-                f"{self.path} is not a valid config:\n{describe_issues(loaded.errors)}",
-                hint="Fix it with `moltbot config edit` or `moltbot config set`; nothing was changed.",
+                f"{self.path} is not a valid config: {summarize_issues(loaded.errors)}",
+                hint=FIX_HINT,
             )
         return loaded
 
     def settings(self) -> Settings:
+        """The valid config with `${VAR}` references filled in, which must still be valid."""
+        from moltbot_cli.config.schema import errors_in, validate
         from moltbot_cli.config.settings import Settings, substitute_env
 
-        return Settings(substitute_env(self.load().document.data))
+        written = self.load().document.data
+        filled = substitute_env(written)
+        if filled != written and (problems := errors_in(validate(filled))):
+            raise ConfigInvalidError(
+                f"{self.path}, with its ${{VAR}} references filled in from the environment, "
+                f"is not a valid config: {summarize_issues(problems)}",
+                hint="Check the environment variables the config refers to.",
+            )
+        return Settings(filled)
 
     # -- writing ---------------------------------------------------------------------
 
@@ -167,7 +187,7 @@ class ConfigStore:
                 problems = errors_in(self.check(document))
                 if problems:
                     raise UsageError(
-                        f"refused: the new config is not valid:\n{describe_issues(problems)}"
+                        f"refused: the new config is not valid: {summarize_issues(problems)}"
                     )
             self._write(text, current)
         return document
@@ -182,12 +202,12 @@ class ConfigStore:
         introduced = [issue for issue in problems if (issue.path, issue.message) not in old]
         if introduced:
             raise UsageError(
-                f"refused: the change would make the config invalid:\n{describe_issues(introduced)}",
-                hint=f"{self.path} was left as it was.",
+                f"refused: {summarize_issues(introduced)}",
+                hint=f"That would make the config invalid; {self.path} was left as it was.",
             )
         raise ConfigInvalidError(
-            f"{self.path} is not a valid config:\n{describe_issues(problems)}",
-            hint="Fix those first (`moltbot config edit`); nothing was changed.",
+            f"{self.path} is not a valid config: {summarize_issues(problems)}",
+            hint=FIX_HINT,
         )
 
     def _write(self, text: str, previous: str | None) -> None:
