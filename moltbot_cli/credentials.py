@@ -194,6 +194,18 @@ def _bounded(operation: Callable[[KeyringBackend], T]) -> T:
     return value
 
 
+def require_keyring(config_path: Path) -> None:
+    """Fail now, before anything goes online, when `--key-store keyring` cannot be kept."""
+    try:
+        _bounded(lambda backend: None)
+    except KeyringUnavailable as error:
+        raise UsageError(
+            f"cannot store the key in the keyring: {error.reason}; nothing was stored",
+            hint="Use --key-store file to keep it in "
+            f"{credentials_path(config_path)} (mode 600) instead.",
+        ) from None
+
+
 def keyring_get() -> str | None:
     value = _bounded(lambda backend: backend.get_password(SERVICE, USERNAME))
     return value.strip() or None if isinstance(value, str) else None

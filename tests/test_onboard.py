@@ -184,6 +184,7 @@ def test_key_store_keyring_without_a_keyring_fails_and_writes_nothing(
     ]
     assert snapshot(config_file.parent) == before
     assert not config_file.exists()
+    assert fake_openrouter.requests == []  # refused before the key went anywhere
 
 
 def test_a_hanging_keyring_costs_the_bound_and_no_more(

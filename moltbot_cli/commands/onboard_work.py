@@ -144,6 +144,8 @@ def onboard(app: AppContext, out: Output, options: OnboardOptions) -> None:
             hint=f"Accepted: {', '.join(credentials.STORES)}.",
         )
     key = given_key(options)
+    if key is not None and options.key_store == "keyring":
+        credentials.require_keyring(app.config_path)
     if key is not None and not wants_key:
         raise UsageError(
             "--auth-choice skip sets up no key, but a key was given",
