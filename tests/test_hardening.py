@@ -195,3 +195,11 @@ def test_every_help_page_works_and_says_what_the_command_does(command: list[str]
     assert result.stdout.startswith("Usage: moltbot")
     description = result.stdout.split("\n\n")[1].strip()
     assert description and not description.startswith("Options")
+
+
+def test_the_installed_console_script_is_the_same_program() -> None:
+    script = Path(sys.executable).with_name("moltbot")
+    assert script.exists(), "pip install -e '.[test]' installs the `moltbot` command"
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0
+    assert result.stdout == run_moltbot("--version").stdout
