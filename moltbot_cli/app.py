@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import typer
 
 # Typer carries its own copy of click; its usage errors are ClickExceptions.
-from typer._click.exceptions import ClickException
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from moltbot_cli import __version__
 from moltbot_cli.commands import chat_cmd, config_cmd, models_cmd, onboard_cmd
@@ -74,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="moltbot", standalone_mode=False)
+    except NoArgsIsHelpError as error:
+        # A bare `moltbot` or `moltbot models` asks what there is: help, not a complaint.
+        print(error.format_message())
+        sys.exit(ExitCode.OK)
     except ClickException as error:
         sys.stdout.flush()
         print(f"Error: {error.format_message()}", file=sys.stderr)

@@ -482,8 +482,11 @@ def test_edit_without_changes_and_without_an_editor(config_file: Path, tmp_path:
 def test_no_command_shows_help_and_version_works() -> None:
     version = run_moltbot("--version")
     assert version.code == 0 and version.stdout.startswith("moltbot ")
-    bare = run_moltbot()
-    assert "config" in bare.output
+    for group in ((), ("models",), ("config",), ("models", "routing")):
+        bare = run_moltbot(*group)
+        assert bare.code == 0 and bare.stderr == ""
+        assert bare.stdout.startswith(f"Usage: moltbot {' '.join(group)}".rstrip())
+        assert "Commands:" in bare.stdout
 
 
 def test_unknown_option_is_a_usage_error() -> None:
