@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import typer
 
 # Typer carries its own copy of click; its usage errors are ClickExceptions.
-from typer._click.exceptions import ClickException, NoArgsIsHelpError
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption
 
 from moltbot_cli import __version__
 from moltbot_cli.commands import chat_cmd, config_cmd, models_cmd, onboard_cmd
@@ -34,6 +34,9 @@ app.add_typer(config_cmd.app, name="config")
 app.command("onboard")(onboard_cmd.onboard_command)
 app.add_typer(models_cmd.app, name="models")
 app.command("chat")(chat_cmd.chat)
+
+
+GLOBAL_OPTIONS = ("--config", "-v", "--verbose", "--version")
 
 
 def _print_version(value: bool) -> None:
@@ -82,7 +85,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.stdout.flush()
         print(f"Error: {error.format_message()}", file=sys.stderr)
         context = getattr(error, "ctx", None)
-        if context is not None:
+        if isinstance(error, NoSuchOption) and error.option_name in GLOBAL_OPTIONS:
+            option = error.option_name + (" PATH" if error.option_name == "--config" else "")
+            where = context.command_path.partition(" ")[2] if context else "COMMAND"
+            print(
+                f"{error.option_name} is a global option: put it before the command, "
+                f"e.g. moltbot {option} {where} ...",
+                file=sys.stderr,
+            )
+        elif context is not None:
             print(f"Try '{context.command_path} --help' for help.", file=sys.stderr)
         sys.exit(error.exit_code)
     except MoltbotError as error:

@@ -37,6 +37,8 @@ TIMEOUT_ENV = "MOLTBOT_KEYRING_TIMEOUT"
 DEFAULT_TIMEOUT_SECONDS = 5.0
 KEY_PREFIX = "sk-or-"
 NO_BACKEND = "no keyring backend is available"
+LOCKED = "the keyring is locked"
+SKIP_KEYRING = "PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring"
 FILE_PROVIDER = "openrouter"
 FILE_FIELD = "apiKey"
 
@@ -77,13 +79,17 @@ def clean_key(raw: str) -> str:
         raise UsageError(
             "the API key is empty", hint="Paste the key from https://openrouter.ai/settings/keys."
         )
-    # Such a key cannot travel in an HTTP header, so it can only be a paste gone wrong.
-    if any(not (33 <= ord(char) <= 126) for char in key):
+    if not sendable(key):
         raise UsageError(
             "the API key contains spaces or characters a key never has",
             hint="Copy the key again from https://openrouter.ai/settings/keys, on its own.",
         )
     return key
+
+
+def sendable(key: str) -> bool:
+    """Printable ASCII without spaces: anything else cannot travel in an HTTP header."""
+    return all(33 <= ord(char) <= 126 for char in key)
 
 
 def shape_warning(key: str) -> str | None:
@@ -103,13 +109,23 @@ class KeyringUnavailable(Exception):
     """The keyring could not be used; `reason` says why in a few words.
 
     `absent` means there is no keyring at all (so it holds nothing), as opposed to one that
-    exists but is locked, hanging or failing (and may still hold a key).
+    exists but is locked, hanging or failing (and may still hold a key). `locked` means it
+    exists but is locked or did not answer: the user can unlock it.
     """
 
-    def __init__(self, reason: str, *, absent: bool = False) -> None:
+    def __init__(self, reason: str, *, absent: bool = False, locked: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.absent = absent
+        self.locked = locked
+
+    def advice(self) -> str:
+        """What the user can do about the keyring, said for this cause."""
+        if self.absent:
+            return "Install a keyring backend"
+        if self.locked:
+            return "Unlock the keyring"
+        return "Repair the keyring"
 
 
 # Once a call has hung, later calls in this process give up at once instead of waiting again.
@@ -152,7 +168,7 @@ def _describe_failure(error: BaseException) -> str:
     if isinstance(error, NoKeyringError):
         return NO_BACKEND
     if isinstance(error, KeyringLocked):
-        return "the keyring is locked"
+        return LOCKED
     text = " ".join(str(error).split())[:160]
     if isinstance(error, KeyringError):
         return f"the keyring failed: {text or type(error).__name__}"
@@ -167,7 +183,7 @@ def _bounded(operation: Callable[[KeyringBackend], T]) -> T:
     """Run `operation` on the keyring in a daemon thread; give up after the time limit."""
     global _hung_reason
     if _hung_reason is not None:
-        raise KeyringUnavailable(_hung_reason)
+        raise KeyringUnavailable(_hung_reason, locked=True)
     seconds = keyring_timeout()
     outcome: dict[str, Any] = {}
     done = threading.Event()
@@ -187,9 +203,11 @@ def _bounded(operation: Callable[[KeyringBackend], T]) -> T:
     threading.Thread(target=run, name="moltbot-keyring", daemon=True).start()
     if not done.wait(seconds):
         _hung_reason = f"the keyring did not answer within {seconds:g} s"
-        raise KeyringUnavailable(_hung_reason)
+        raise KeyringUnavailable(_hung_reason, locked=True)
     if "problem" in outcome:
-        raise KeyringUnavailable(outcome["problem"], absent=outcome["absent"])
+        raise KeyringUnavailable(
+            outcome["problem"], absent=outcome["absent"], locked=outcome["problem"] == LOCKED
+        )
     value: T = outcome["value"]
     return value
 
@@ -319,25 +337,61 @@ def file_delete(path: Path) -> bool:
 # -- what commands use ----------------------------------------------------------------------
 
 
+# Whether this run has already said that its keyring is there but unusable.
+_keyring_noted = False
+
+
 def lookup_key(config_path: Path, settings: Settings) -> KeyLookup:
-    """The key that would be used, where it comes from, and any keyring trouble on the way."""
+    """The key that would be used, where it comes from, and any keyring trouble on the way.
+
+    Every command that looks up a key comes through here, so this is where a keyring that
+    exists but is locked, hanging or failing is said out loud, once a run, on stderr: it
+    may hold the key, and a hanging one costs every command the whole time limit.
+    """
     from_env = os.environ.get(ENV_VAR, "").strip()
     if from_env:
         return KeyLookup(FoundKey(from_env, "env"), None)
-    problem = None
+    trouble = None
     try:
         from_keyring = keyring_get()
     except KeyringUnavailable as error:
-        from_keyring, problem = None, error.reason
+        from_keyring, trouble = None, error
     if from_keyring:
         return KeyLookup(FoundKey(from_keyring, "keyring"), None)
+    found = FoundKey(None, "none")
     from_file = file_get(credentials_path(config_path))
-    if from_file:
-        return KeyLookup(FoundKey(from_file, "file"), problem)
     from_config = (settings.env_api_key or "").strip()
-    if from_config:
-        return KeyLookup(FoundKey(from_config, "config"), problem)
-    return KeyLookup(FoundKey(None, "none"), problem)
+    if from_file:
+        found = FoundKey(from_file, "file")
+    elif from_config:
+        found = FoundKey(from_config, "config")
+    if trouble is None:
+        return KeyLookup(found, None)
+    if not trouble.absent:
+        _note_keyring_once(trouble, found, config_path)
+    return KeyLookup(found, trouble.reason)
+
+
+def _note_keyring_once(trouble: KeyringUnavailable, found: FoundKey, config_path: Path) -> None:
+    global _keyring_noted
+    if _keyring_noted:
+        return
+    _keyring_noted = True
+    if found.key is None:
+        text = (
+            f"Note: {trouble.reason}, so a key kept there could not be read. "
+            f"{trouble.advice()}, or store the key with --key-store file."
+        )
+    else:
+        # The keyring is asked before the file on every run: only unlocking or skipping it
+        # saves the wait, so storing the key in the file again would not help.
+        text = (
+            f"Note: {trouble.reason}; using the key from {describe_source(found, config_path)}. "
+            f"{trouble.advice()}, or skip it with {SKIP_KEYRING}."
+        )
+    from moltbot_cli.console import Output
+
+    Output().note(text)
 
 
 def find_key(config_path: Path, settings: Settings) -> FoundKey:
@@ -345,13 +399,51 @@ def find_key(config_path: Path, settings: Settings) -> FoundKey:
 
 
 def require_key(config_path: Path, settings: Settings) -> FoundKey:
+    """The key to use; an AuthError when there is none or it cannot be sent as it is."""
     found = find_key(config_path, settings)
     if found.key is None:
         raise AuthError(
             "no OpenRouter API key found",
             hint="Run `moltbot onboard`, or set OPENROUTER_API_KEY.",
         )
+    check_sendable(found, config_path)
     return found
+
+
+def check_sendable(found: FoundKey, config_path: Path) -> None:
+    """Refuse a key that cannot go in a header, naming the place to fix it.
+
+    The client refuses such a key too, but it cannot know where the key came from: an
+    environment variable or the config's `env` block wins over a stored key, so "store it
+    again" would not help there.
+    """
+    if found.key is not None and not sendable(found.key):
+        raise AuthError(
+            "the API key contains spaces or characters no OpenRouter key has",
+            hint=fix_key_hint(found, config_path, "It", paste_advice=True),
+        )
+
+
+def fix_key_hint(
+    found: FoundKey, config_path: Path, subject: str, *, paste_advice: bool = False
+) -> str:
+    """`<subject> comes from <where>: <how to replace it there>`, one sentence."""
+    if found.source == "env":
+        return (
+            f"{subject} comes from {ENV_VAR} in the environment, which wins over any stored "
+            "key: fix it, or unset it."
+        )
+    if found.source == "config":
+        return (
+            f"{subject} comes from env.{ENV_VAR} in {config_path}: fix it with "
+            f"`moltbot config set env.{ENV_VAR} …`, or remove it with "
+            f"`moltbot config unset env.{ENV_VAR}`."
+        )
+    how = ", pasting only the key itself" if paste_advice else ""
+    return (
+        f"{subject} comes from {describe_source(found, config_path)}: store a new one with "
+        f"`moltbot onboard`{how}."
+    )
 
 
 def describe_store(stored: str, config_path: Path) -> str:
@@ -399,8 +491,7 @@ def store_key(key: str, config_path: Path, store: str = "auto", warn: Warn | Non
                 ) from None
             warn(
                 f"no usable keyring ({error.reason}); keeping the key in {path} (mode 600) "
-                "instead. Install a keyring backend to use it, or pass --key-store file to skip "
-                "the keyring."
+                f"instead. {error.advice()} to use it, or pass --key-store file to skip the keyring."
             )
         else:
             try:

@@ -27,6 +27,9 @@ from tests.support.fake_openrouter import (
 DATA = Path(__file__).parent / "data"
 SONNET = "anthropic/claude-sonnet-4-5"
 GPT = "openai/gpt-5.2"
+# Errors call a model by the ref the user writes; the server's own words keep its wire id.
+SONNET_REF = "openrouter/" + SONNET
+GPT_REF = "openrouter/" + GPT
 HI = [{"role": "user", "content": "hi"}]
 KEY_ENV = {"OPENROUTER_API_KEY": TEST_KEY}
 
@@ -447,41 +450,41 @@ def test_the_key_in_the_config_env_block_is_used(
             "404",
             7,
             "",
-            f"Error: {SONNET} is not available (404): No endpoints found for {SONNET}.",
+            f"Error: {SONNET_REF} is not available (404): No endpoints found for {SONNET}.",
         ),
         (
             "429",
             6,
             "",
-            f"Error: {SONNET} is still rate limited after 3 retries (429): "
+            f"Error: {SONNET_REF} is still rate limited after 3 retries (429): "
             "Rate limit exceeded: free-models-per-min.",
         ),
         (
             "502",
             7,
             "",
-            f"Error: {SONNET} failed upstream (502): "
+            f"Error: {SONNET_REF} failed upstream (502): "
             "Provider returned error [Anthropic: Overloaded]",
         ),
         (
             "503",
             7,
             "",
-            f"Error: no provider could serve {SONNET} (503): "
+            f"Error: no provider could serve {SONNET_REF} (503): "
             "No allowed providers are available for the selected model.",
         ),
         (
             "error_mid_stream",
             7,
             "Hell",
-            f"Error: {SONNET} failed in the middle of its reply: "
+            f"Error: {SONNET_REF} failed in the middle of its reply: "
             "Provider disconnected unexpectedly",
         ),
         (
             "cut_off",
             7,
             "Hell",
-            f"Error: the reply from {SONNET} was cut off before it finished",
+            f"Error: the reply from {SONNET_REF} was cut off before it finished",
         ),
         (
             "garbage",
@@ -507,6 +510,58 @@ def test_misbehaviour(
     lines = result.stderr.splitlines()
     assert lines[0] == first_line
     assert len(lines) == 2  # the error and what to do about it
+
+
+def test_no_endpoints_hint_names_the_model_to_look_up(fake_openrouter: FakeOpenRouter) -> None:
+    fake_openrouter.fail("404")
+    result = chat("-m", SONNET, "hi")
+    assert result.code == 7
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"Error: {SONNET_REF} is not available (404): No endpoints found for {SONNET}.",
+        "No provider fits this model's routing; see who serves it with "
+        f"`moltbot models endpoints {SONNET_REF}` and change `moltbot models routing set`.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "first_line", "hint"),
+    [
+        (
+            "error_mid_stream",
+            7,
+            f"Error: {SONNET_REF} failed in the middle of its reply: "
+            "Provider disconnected unexpectedly",
+            "The reply was cut short; run the command again for a whole reply.",
+        ),
+        (
+            "cut_off",
+            7,
+            f"Error: the reply from {SONNET_REF} was cut off before it finished",
+            "The reply was cut short; run the command again for a whole reply.",
+        ),
+        (
+            "stall",
+            8,
+            "Error: the reply stopped arriving: nothing for 0.5 s",
+            "The reply was cut short; try again, or allow longer with --timeout SECONDS.",
+        ),
+    ],
+)
+def test_json_mid_reply_failure_points_at_nothing_above(
+    fake_openrouter: FakeOpenRouter, kind: str, code: int, first_line: str, hint: str
+) -> None:
+    """With --json the part that arrived is never printed, so the hint cannot say "above"."""
+    fake_openrouter.fail(kind)
+    result = chat("--json", "--timeout", "0.5", "hi")
+    assert result.code == code, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [first_line, hint]
+    # The same failure without --json still points at the text it printed.
+    plain = chat("--timeout", "0.5", "hi")
+    assert plain.code == code
+    assert plain.stdout == "Hell"
+    assert plain.stderr.splitlines()[1].startswith("What arrived is above; ")
 
 
 def test_429_once_with_retry_after_then_the_reply(fake_openrouter: FakeOpenRouter) -> None:
@@ -597,6 +652,22 @@ def test_bad_flags_are_usage_errors(
     assert fake_openrouter.requests == []
 
 
+@pytest.mark.parametrize("args", [["-m", "", "hi"], ["--model", " ", "--dry-run", "hi"]])
+def test_an_empty_model_flag_is_refused_not_taken_as_the_primary(
+    fake_openrouter: FakeOpenRouter, config: Any, args: list[str]
+) -> None:
+    config(FALLBACK_CONFIG)
+    result = chat(*args)
+    assert result.code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "Error: -m/--model is empty: give the model to ask",
+        "Use a ref such as openrouter/anthropic/claude-sonnet-4-5 or an alias "
+        "(`moltbot models list`), or leave -m out to ask the configured primary.",
+    ]
+    assert fake_openrouter.requests == []
+
+
 # -- fallbacks -----------------------------------------------------------------------------
 
 PRIMARY_BODY = body(SONNET, temperature=0.7, max_tokens=4096, provider={"only": ["anthropic"]})
@@ -631,7 +702,7 @@ def test_fallback_names_the_reason_and_json_names_the_model_served(
     assert result.code == 0, result.stderr
     assert json.loads(result.stdout)["model"] == GPT
     assert (
-        f"failed (no provider could serve {SONNET} (503): No allowed providers are available "
+        f"failed (no provider could serve {SONNET_REF} (503): No allowed providers are available "
         "for the selected model.)" in result.stderr
     )
     assert f"Usage: model {GPT}, provider Anthropic," in result.stderr
@@ -669,7 +740,7 @@ def test_every_model_fails(fake_openrouter: FakeOpenRouter, config: Any) -> None
     lines = result.stderr.splitlines()
     assert lines[0].startswith(f"Note: openrouter/{SONNET} failed (")
     assert lines[1] == (
-        f"Error: no provider could serve {GPT} (503): "
+        f"Error: no provider could serve {GPT_REF} (503): "
         "No allowed providers are available for the selected model."
     )
     assert len(lines) == 3

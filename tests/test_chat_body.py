@@ -163,7 +163,9 @@ def test_at_a_terminal_an_error_mid_reply_starts_on_its_own_line(
     child.wait()  # close() would signal a child still exiting; wait() only waits
     output = child.before or ""
     assert child.exitstatus == 7, output
-    assert "Hell\r\nError: anthropic/claude-sonnet-4-5 failed in the middle of its reply" in output
+    assert (
+        "Hell\r\nError: openrouter/anthropic/claude-sonnet-4-5 failed in the middle of its reply"
+    ) in output
 
 
 def test_ctrl_c_at_a_terminal_keeps_the_text_and_ends_its_line(

@@ -145,7 +145,15 @@ def test_unknown_model_404_and_400_point_at_the_catalogue() -> None:
     no_endpoints = error_for_status(
         404, b'{"error": {"message": "No endpoints found matching your data policy"}}', model="x/y"
     )
-    assert no_endpoints.hint and "moltbot models endpoints" in no_endpoints.hint
+    assert no_endpoints.hint == (
+        "No provider fits this model's routing; see who serves it with "
+        "`moltbot models endpoints openrouter/x/y` and change `moltbot models routing set`."
+    )
+    # OpenRouter's own meta-models keep their id as it is: it already is the ref.
+    auto = error_for_status(
+        404, b'{"error": {"message": "No endpoints found"}}', model="openrouter/auto"
+    )
+    assert auto.hint and "`moltbot models endpoints openrouter/auto`" in auto.hint
 
 
 def test_a_long_multi_line_message_is_squeezed_into_one_line() -> None:
@@ -153,3 +161,72 @@ def test_a_long_multi_line_message_is_squeezed_into_one_line() -> None:
     assert "\n" not in error.message
     assert len(error.message) < 400
     assert error.message.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            error_for_status(
+                404, b'{"error": {"message": "No endpoints found for a/b."}}', model="a/b"
+            ),
+            "openrouter/a/b is not available (404): No endpoints found for a/b.",
+        ),
+        (
+            error_for_status(503, b"", model="a/b"),
+            "no provider could serve openrouter/a/b (503): Service Unavailable",
+        ),
+        (
+            errors.cut_off("a/b", output_began=True),
+            "the reply from openrouter/a/b was cut off before it finished",
+        ),
+        (
+            errors.error_for_stream_event(
+                {"error": {"message": "a/b: boom"}}, model="a/b", output_began=True
+            ),
+            "openrouter/a/b failed in the middle of its reply: a/b: boom",
+        ),
+        # Another model whose id merely contains this one is left alone.
+        (
+            errors.cut_off("xa/b:free", output_began=False),
+            "xa/b:free closed the stream without replying",
+        ),
+        (
+            error_for_status(402, b"", model="a/b"),
+            "out of credits or over this key's limit (402): Payment Required",
+        ),
+    ],
+)
+def test_errors_call_the_model_by_its_ref_but_keep_the_servers_words(
+    error: MoltbotError, expected: str
+) -> None:
+    errors.name_ref(error, "a/b", "openrouter/a/b")
+    assert error.message == expected
+
+
+@pytest.mark.parametrize(
+    ("error", "hint"),
+    [
+        (
+            errors.cut_off("a/b", output_began=True),
+            "The reply was cut short; run the command again for a whole reply.",
+        ),
+        (
+            errors.error_for_stream_event(
+                {"error": {"message": "x"}}, model="a/b", output_began=True
+            ),
+            "The reply was cut short; run the command again for a whole reply.",
+        ),
+        (
+            errors.timed_out("http://h", 1, output_began=True),
+            "The reply was cut short; try again, or allow longer with --timeout SECONDS.",
+        ),
+        # Failures before any text never pointed above, so they keep their hint.
+        (errors.cut_off("a/b", output_began=False), "Try again, or pick another model with -m."),
+    ],
+)
+def test_a_hint_pointing_at_printed_text_is_reworded_when_none_was_printed(
+    error: MoltbotError, hint: str
+) -> None:
+    errors.unseen_partial(error)
+    assert error.hint == hint

@@ -435,7 +435,7 @@ def test_sixteen_concurrent_writers_all_land(config_file: Path) -> None:
     models = data["agents"]["defaults"]["models"]
     assert {entry["alias"] for entry in models.values()} == {f"m{n}" for n in range(16)}
     assert "// keep this one" in config_file.read_text()
-    assert run_moltbot("config", "validate").code == 0
+    assert run_moltbot("config", "validate", env={"MY_OPENROUTER_KEY": "sk-or-v1-x"}).code == 0
 
 
 EDITOR_SCRIPT = """import sys, pathlib
@@ -468,6 +468,9 @@ def test_edit_never_keeps_a_broken_file(config_file: Path, tmp_path: Path) -> No
         assert result.code == 2, result.stderr
         assert "not valid" in result.stderr and "discarded" in result.stderr
         assert config_file.read_bytes() == before
+        kept = config_file.with_name("moltbot.json.rejected-edit")
+        assert f"Your edited text is in {kept}." in result.stderr
+        assert kept.read_text() == broken
 
 
 def test_edit_without_changes_and_without_an_editor(config_file: Path, tmp_path: Path) -> None:
@@ -537,3 +540,41 @@ def test_an_invalid_config_is_reported_in_two_lines(config_file: Path) -> None:
     assert result.code == 3
     first, hint = result.stderr.strip().splitlines()
     assert first.endswith("(and 2 more)") and "config validate" in hint
+
+
+@pytest.mark.parametrize(
+    ("fallbacks", "message"),
+    [
+        (
+            '["openai/gpt-5.2", "openrouter/openai/gpt-5.2"]',
+            "fallbacks[1]: same model as fallbacks[0]",
+        ),
+        ('["openrouter/anthropic/claude-sonnet-4-5"]', "fallbacks[0]: is the default model"),
+        ('["Claude Sonnet"]', "fallbacks[0]: is the default model"),
+    ],
+)
+def test_fallbacks_name_other_models_once_each(
+    config_file: Path, fallbacks: str, message: str
+) -> None:
+    before = write(config_file, SEEDS[1].read_text())
+    result = run_moltbot("config", "set", "agents.defaults.model.fallbacks", fallbacks)
+    assert result.code == 2 and message in result.stderr
+    assert config_file.read_bytes() == before
+
+
+def test_validate_checks_what_the_environment_fills_in(config_file: Path) -> None:
+    write(config_file, '{ agents: { defaults: { model: { primary: "${MOLTBOT_TEST_MODEL}" } } } }')
+    unset = run_moltbot("config", "validate", "--json")
+    (issue,) = json.loads(unset.stdout)["issues"]
+    assert unset.code == 3 and "${MOLTBOT_TEST_MODEL}, which is not set" in issue["message"]
+    assert (issue["line"], issue["column"]) == (1, 43)
+    bad = run_moltbot("config", "validate", env={"MOLTBOT_TEST_MODEL": "nope"})
+    assert bad.code == 3 and "(with ${VAR} references filled in)" in bad.stdout
+    good = run_moltbot("config", "validate", env={"MOLTBOT_TEST_MODEL": "openai/gpt-5.2"})
+    assert good.code == 0 and "is valid" in good.stdout
+
+
+def test_a_bracket_key_the_shell_unquoted_still_works(config_file: Path) -> None:
+    write(config_file, SEEDS[1].read_text())
+    result = run_moltbot("config", "get", "agents.defaults.models[openrouter/openai/gpt-5.2].alias")
+    assert (result.code, result.stdout) == (0, "GPT-5.2\n")

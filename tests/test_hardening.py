@@ -203,3 +203,13 @@ def test_the_installed_console_script_is_the_same_program() -> None:
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0
     assert result.stdout == run_moltbot("--version").stdout
+
+
+def test_a_global_option_after_the_command_says_where_it_goes() -> None:
+    result = run_moltbot("models", "list", "--config", "x.json")
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
+        "Error: No such option: --config",
+        "--config is a global option: put it before the command, "
+        "e.g. moltbot --config PATH models list ...",
+    ]

@@ -7,6 +7,7 @@ received, so "routes like the seed's example" means the same bytes on the wire.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,8 @@ def test_unset_removes_single_settings(fake: FakeOpenRouter, config_file: Path) 
         (["--only", "together ai"], "--only: 'together ai' is not a provider slug"),
         (["--order", " , "], "--order needs at least one provider slug"),
         (["--ignore", "a;b"], "--ignore: 'a;b' is not a provider slug"),
+        (["--only", "together,together"], "--only: together is listed twice"),
+        (["--order", "groq, deepinfra,Groq"], "--order: Groq is listed twice"),
         ([], "give at least one routing setting"),
         (["--unset", "speed"], "--unset: 'speed' is not a routing setting"),
         (["--only", "together", "--unset", "only"], "--unset only contradicts the flag"),
@@ -233,8 +236,73 @@ def test_offline_the_slugs_cannot_be_checked_and_are_taken(config_file: Path) ->
     quick = {"MOLTBOT_RETRY_BASE_SECONDS": "0"}
     result = run_moltbot("models", "routing", "set", LLAMA, "--only", "together", env=quick)
     assert result.code == 0
-    assert "Warning: could not check" in result.stderr
+    assert result.stdout == ""
+    base_url = os.environ["OPENROUTER_BASE_URL"]
+    assert result.stderr.splitlines() == [
+        f"Warning: could not check {LLAMA_REF} against OpenRouter's model list (it cannot be "
+        "reached and none is cached); using it as given.",
+        f"Warning: could not check together against who serves {LLAMA_REF} (cannot reach "
+        f"OpenRouter at {base_url}: connection refused); using it as given.",
+        f'Routing for {LLAMA_REF}: {{"only": ["together"]}}',
+    ]
     assert routing_in_file() == {"only": ["together"]}
+
+
+def test_with_the_model_list_cached_but_openrouter_down_the_slugs_are_said_unchecked(
+    fake: FakeOpenRouter, config_file: Path
+) -> None:
+    routing_set(LLAMA, "--sort", "price")  # caches the model list
+    fake.stop()
+    result = run(
+        "models", "routing", "set", LLAMA, "--only", "together", "--order", "groq,together"
+    )
+    assert result.code == 0
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"Warning: could not check together, groq against who serves {LLAMA_REF} (cannot "
+        f"reach OpenRouter at {fake.base_url}: connection refused); using them as given.",
+        f'Routing for {LLAMA_REF}: {{"only": ["together"], "order": ["groq", "together"], '
+        '"sort": "price"}',
+    ]
+    assert routing_in_file() == {
+        "sort": "price",
+        "only": ["together"],
+        "order": ["groq", "together"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("setup", "reason"),
+    [
+        (
+            lambda fake: fake.fail("500", route="endpoints"),
+            f"{LLAMA_REF} failed upstream (500): Internal Server Error",
+        ),
+        (lambda fake: fake.endpoints.update({LLAMA: []}), "no provider serves it right now"),
+    ],
+    ids=["endpoints fail", "no endpoints"],
+)
+def test_slugs_that_cannot_be_compared_are_taken_with_a_warning(
+    fake: FakeOpenRouter, config_file: Path, setup: Any, reason: str
+) -> None:
+    setup(fake)
+    result = run("models", "routing", "set", LLAMA, "--only", "together")
+    assert result.code == 0
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[0] == (
+        f"Warning: could not check together against who serves {LLAMA_REF} ({reason}); "
+        "using it as given."
+    )
+    assert len(result.stderr.splitlines()) == 2
+    assert routing_in_file() == {"only": ["together"]}
+
+
+def test_slugs_that_serve_the_model_pass_without_a_word(
+    fake: FakeOpenRouter, config_file: Path
+) -> None:
+    result = run("models", "routing", "set", LLAMA, "--only", "together")
+    assert result.code == 0
+    assert result.stderr == f'Routing for {LLAMA_REF}: {{"only": ["together"]}}\n'
 
 
 def test_routing_for_an_unknown_model_is_refused(fake: FakeOpenRouter, config_file: Path) -> None:

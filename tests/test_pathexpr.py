@@ -62,19 +62,34 @@ def test_examples(text: str, path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        # What bash leaves of agents.defaults.models["openrouter/openai/gpt-5.2"].alias
+        (
+            "agents.defaults.models[openrouter/openai/gpt-5.2].alias",
+            ("agents", "defaults", "models", "openrouter/openai/gpt-5.2", "alias"),
+        ),
+        ("a[x]", ("a", "x")),
+        # Only ASCII digits make an index; other scripts' digits are a key.
+        ("a[\u0663]", ("a", "\u0663")),
+        ("a[12]", ("a", 12)),
+    ],
+)
+def test_unquoted_bracket_keys(text: str, path: Path) -> None:
+    assert parse_path(text) == path
+
+
+@pytest.mark.parametrize(
     ("text", "position"),
     [
         (".a", 0),
         ("a.", 2),
         ("a..b", 2),
         ("a[", 2),
-        ("a[x]", 2),
         ("a[1", 3),
         ('a["b', 4),
         (r'a["\q"]', 4),
         ("a b", 1),
-        # Only ASCII digits make an index.
-        ("a[\u0663]", 2),
         # Too long to be an index; int() would refuse it with a ValueError.
         ("a[" + "1" * 5000 + "]", 2),
     ],

@@ -106,12 +106,8 @@ def describe_key_info(info: dict[str, Any], key: str) -> str:
 
 
 def show_key_info(out: Output, info: dict[str, Any], key: str) -> None:
-    """In human mode the check's result is part of the answer (stdout); otherwise stderr."""
-    text = f"Key OK: {describe_key_info(info, key)}"
-    if out.is_json or out.is_plain:
-        out.note(text)
-    else:
-        out.line(text)
+    """The check's result is a note (stderr), as every confirmation is: stdout is for results."""
+    out.note(f"Key OK: {describe_key_info(info, key)}")
 
 
 def read_key(out: Output, *, what: str = "OpenRouter API key") -> str:
@@ -160,7 +156,7 @@ def paste_token(
         show_key_info(out, info, key)
     stored = credentials.store_key(key, app.config_path, key_store, warn=out.warn)
     where = credentials.describe_store(stored, app.config_path)
-    out.line(f"Stored the OpenRouter key {mask_key(key)} in {where}.")
+    out.note(f"Stored the OpenRouter key {mask_key(key)} in {where}.")
     warn_if_env_overrides(out, key)
 
 
@@ -169,9 +165,9 @@ def logout(app: AppContext, out: Output, provider: str) -> None:
     removed = credentials.delete_key(app.config_path, warn=out.warn)
     places = [credentials.describe_store(place, app.config_path) for place in removed]
     if places:
-        out.line(f"Removed the OpenRouter key from {' and from '.join(places)}.")
+        out.note(f"Removed the OpenRouter key from {' and from '.join(places)}.")
     else:
-        out.line(
+        out.note(
             "No stored OpenRouter key to remove (checked the keyring and "
             f"{credentials.describe_store('file', app.config_path)})."
         )

@@ -27,6 +27,7 @@ from moltbot_cli.openrouter.chat import (
     converse,
     model_chain,
 )
+from moltbot_cli.openrouter.errors import unseen_partial
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,13 @@ class ChatCommand:
 
 
 def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
+    if command.model is not None and not command.model.strip():
+        # An empty -m (say, an unset shell variable) must not quietly mean the primary.
+        raise UsageError(
+            "-m/--model is empty: give the model to ask",
+            hint="Use a ref such as openrouter/anthropic/claude-sonnet-4-5 or an alias "
+            "(`moltbot models list`), or leave -m out to ask the configured primary.",
+        )
     prompt = compose_prompt(command.words, piped_stdin())
     options = ChatOptions(
         system=command.system,
@@ -146,7 +154,9 @@ def show_reply(
                     out.stream_text(item)
                 streamed, tail = True, item[-1:]
             item = next(items)
-    except (MoltbotError, KeyboardInterrupt):
+    except (MoltbotError, KeyboardInterrupt) as error:
+        if out.is_json and isinstance(error, MoltbotError):
+            unseen_partial(error)  # the part that arrived was never printed
         if streamed and not out.is_json and out.stdout_is_terminal and tail != "\n":
             out.stream_text("\n")  # so an error, or the shell prompt, starts a line of its own
         raise

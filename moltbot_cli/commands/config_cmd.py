@@ -10,7 +10,10 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-PATH_HELP = 'Config path, e.g. agents.defaults.model.primary or agents.defaults.models["openrouter/openai/gpt-5.2"].alias'
+PATH_HELP = (
+    "Config path, e.g. agents.defaults.model.primary or, quoted for the shell, "
+    "'agents.defaults.models[\"openrouter/openai/gpt-5.2\"].alias'"
+)
 JSON_HELP = "Print JSON."
 REVEAL_HELP = "Show secrets in full instead of masked."
 
@@ -75,7 +78,7 @@ def set_command(
 ) -> None:
     """Set one value, creating missing parents. Refused if the result would be invalid.
 
-    Example: moltbot config set agents.defaults.models["openrouter/openai/gpt-5.2"].params.temperature 0.2
+    Example: moltbot config set 'agents.defaults.models["openrouter/openai/gpt-5.2"].params.temperature' 0.2
     """
     from moltbot_cli.commands.config_work import set_value
 

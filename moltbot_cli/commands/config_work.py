@@ -16,6 +16,8 @@ from moltbot_cli.errors import ExitCode, MoltbotError, UsageError
 from moltbot_cli.masking import is_secret_name, mask_secrets
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from moltbot_cli.config.schema import Issue
 
 
@@ -149,6 +151,9 @@ def validate(app: AppContext, out: Output) -> int:
         if error.exit_code != ExitCode.CONFIG_INVALID:
             raise
         issues, exists = [_issue_from_syntax_error(error)], True
+    else:
+        if not errors_in(issues):
+            issues += _environment_issues(loaded.document)
     valid = not errors_in(issues)
     if out.is_json:
         out.json({"valid": valid, "issues": [issue.as_json() for issue in issues]})
@@ -165,6 +170,39 @@ def validate(app: AppContext, out: Output) -> int:
                 f"{app.config_path} has {count} error{'s' if count != 1 else ''}; fix with `moltbot config edit`."
             )
     return ExitCode.OK if valid else ExitCode.CONFIG_INVALID
+
+
+def _environment_issues(document: Document) -> list[Issue]:
+    """What every other command would stop on: unset `${VAR}`s, or values they fill in badly."""
+    from moltbot_cli.config.schema import Issue, errors_in
+    from moltbot_cli.config.schema import validate as validate_data
+    from moltbot_cli.config.settings import substitute_env, unset_references
+
+    missing = unset_references(document.data)
+    if missing:
+        return [
+            Issue(
+                format_path(path),
+                f"refers to ${{{name}}}, which is not set; commands that use the config "
+                "stop until it is",
+                "error",
+                *(document.position(path) or (None, None)),
+            )
+            for path, name in missing
+        ]
+    filled = substitute_env(document.data)
+    if filled == document.data:
+        return []
+    return [
+        Issue(
+            issue.path,
+            f"{issue.message} (with ${{VAR}} references filled in)",
+            "error",
+            issue.line,
+            issue.column,
+        )
+        for issue in errors_in(validate_data(filled, document))
+    ]
 
 
 def _issue_from_syntax_error(error: MoltbotError) -> Issue:
@@ -218,18 +256,29 @@ def edit(app: AppContext, out: Output) -> None:
                 break
             out.note(f"The edited config is not valid:\n{describe_issues(problems)}")
             if not (stdin_is_terminal() and _ask_again()):
-                raise UsageError("discarded the edit; the config file was left as it was.")
+                kept = _keep_rejected_edit(app, edited)
+                raise UsageError(
+                    "discarded the edit; the config file was left as it was.",
+                    hint=f"Your edited text is in {kept}.",
+                )
             text = edited
         if app.store.read_text() != original:
-            kept = app.config_path.with_name(f"{app.config_path.name}.rejected-edit")
-            kept.write_text(edited, encoding="utf-8")
-            os.chmod(kept, 0o600)
+            kept = _keep_rejected_edit(app, edited)
             raise MoltbotError(
                 f"{app.config_path} changed while you were editing; your edit was not applied.",
                 hint=f"Your version is in {kept}; run `moltbot config edit` again.",
             )
         app.store.replace(edited)
     out.note(f"Saved {app.config_path}")
+
+
+def _keep_rejected_edit(app: AppContext, edited: str) -> Path:
+    """The user's work is never thrown away: a refused edit is kept beside the config."""
+    from moltbot_cli.files import write_atomically
+
+    kept = app.config_path.with_name(f"{app.config_path.name}.rejected-edit")
+    write_atomically(kept, edited)
+    return kept
 
 
 def _problems_in(app: AppContext, text: str) -> list[Issue]:

@@ -76,8 +76,13 @@ def _slugs(text: str, flag: str) -> list[str]:
                 hint="Slugs look like together, deepinfra or deepinfra/fp8: see "
                 "`moltbot models endpoints REF` for the ones serving a model.",
             )
-        if slug not in slugs:
-            slugs.append(slug)
+        if slug.casefold() in (known.casefold() for known in slugs):
+            # The config check refuses a repeated slug too: never write what it would refuse.
+            raise UsageError(
+                f"{flag}: {slug} is listed twice; nothing was changed.",
+                hint="Name each provider once.",
+            )
+        slugs.append(slug)
     if not slugs:
         raise UsageError(
             f"{flag} needs at least one provider slug (comma-separated); nothing was changed.",
@@ -247,16 +252,22 @@ def _check_slugs(
     A slug in `only` that serves nothing makes every chat with the model fail, so it is
     refused; one in `order` is only useless, so it gets a warning.
     """
-    if not values.get("only") and not values.get("order"):
+    slugs = [*values.get("only", []), *values.get("order", [])]
+    if not slugs:
         return
+    unchecked = f"could not check {', '.join(dict.fromkeys(slugs))} against who serves {ref}"
+    as_given = f"using {'it' if len(set(slugs)) == 1 else 'them'} as given."
     try:
         served = fetch_endpoints(
             app, settings.base_url, ref, None, timeout=SLUG_CHECK_TIMEOUT, retries=0
         )
-    except (*CATALOGUE_UNAVAILABLE, AuthError, UsageError):
-        return  # offline, or no endpoint list for this model: nothing to compare with
+    except (*CATALOGUE_UNAVAILABLE, AuthError, UsageError) as error:
+        # Offline, or no endpoint list for this model: nothing to compare with, so say so.
+        out.warn(f"{unchecked} ({error.message}); {as_given}")
+        return
     tags = sorted({str(item["tag"]) for item in served if item.get("tag")})
     if not tags:
+        out.warn(f"{unchecked} (no provider serves it right now); {as_given}")
         return
     known = {tag.casefold() for tag in tags} | {tag.split("/")[0].casefold() for tag in tags}
     serving = f"serving it now: {', '.join(tags)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from moltbot_cli import credentials
-from moltbot_cli.commands.auth_work import describe_key_info, verify_key
+from moltbot_cli.commands.auth_work import KEYS_PAGE, describe_key_info, verify_key
 from moltbot_cli.commands.context import AppContext
 from moltbot_cli.config.settings import ENV_KEY_PATH, dig
 from moltbot_cli.console import Output
@@ -23,7 +23,14 @@ def status(app: AppContext, out: Output, *, check: bool, probe: bool) -> None:
     probe_error: MoltbotError | None = None
     if probe and found.key:
         try:
+            credentials.check_sendable(found, app.config_path)
             info = verify_key(app, out, settings, found.key)
+        except AuthError as error:
+            # The key check's own hint is written for onboard ("nothing was saved"); here the
+            # key was only probed, so say where it comes from and how to replace it there.
+            where = credentials.fix_key_hint(found, app.config_path, "The probed key")
+            error.hint = f"{where} Check your keys at {KEYS_PAGE}."
+            probe_error = error
         except MoltbotError as error:
             probe_error = error
 

@@ -17,6 +17,7 @@ Path = tuple[Segment, ...]
 
 _BARE_CHARS = re.compile(r"[^.\[\]\"'\s]+")
 _INDEX = re.compile(r"[0-9]+")
+_BRACKET_KEY = re.compile(r"[^\[\]\"']+")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*\Z")
 _SIMPLE_ESCAPES = {
     '"': '"',
@@ -35,8 +36,9 @@ class PathSyntaxError(UsageError):
     def __init__(self, text: str, position: int, expected: str) -> None:
         super().__init__(
             f"bad config path {text!r} at character {position + 1}: expected {expected}",
-            hint="Separate keys with dots and quote keys holding '/' or '.', e.g. "
-            'agents.defaults.models["openrouter/openai/gpt-5.2"].alias',
+            hint="Separate keys with dots, put keys holding '/' or '.' in brackets, and quote "
+            "the whole path for your shell, e.g. "
+            "'agents.defaults.models[\"openrouter/openai/gpt-5.2\"].alias'",
         )
         self.position = position
 
@@ -81,14 +83,19 @@ def _parse_bracket(text: str, start: int) -> tuple[int, Segment]:
     if char in "\"'":
         position, segment = _parse_quoted(text, position)
     else:
-        # ASCII digits only: `\d` would also take other scripts' digits.
-        match = _INDEX.match(text, position)
+        match = _BRACKET_KEY.match(text, position)
         if not match:
-            raise PathSyntaxError(text, position, "an index or a quoted key after '['")
-        try:
-            segment = int(match.group())
-        except ValueError:  # past int()'s digit limit, thousands of digits long
-            raise PathSyntaxError(text, position, "a shorter index") from None
+            raise PathSyntaxError(text, position, "an index or a key after '['")
+        content = match.group()
+        # ASCII digits only make an index: `\d` would also take other scripts' digits.
+        if _INDEX.fullmatch(content):
+            try:
+                segment = int(content)
+            except ValueError:  # past int()'s digit limit, thousands of digits long
+                raise PathSyntaxError(text, position, "a shorter index") from None
+        else:
+            # A shell strips the quotes from ["openrouter/x"]; the key is still unambiguous.
+            segment = content
         position = match.end()
     if position >= len(text) or text[position] != "]":
         raise PathSyntaxError(text, position, "']'")

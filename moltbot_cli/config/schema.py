@@ -29,7 +29,7 @@ class Issue:
 
     def describe(self) -> str:
         where = f" (line {self.line}, column {self.column})" if self.line is not None else ""
-        return f"{self.path or '<root>'}: {self.message}{where}"
+        return f"{self.path or 'the config'}: {self.message}{where}"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -67,7 +67,7 @@ def _has_env_reference(value: str) -> bool:
 @dataclass
 class _Walk:
     locator: Locator | None
-    aliases: frozenset[str] = frozenset()  # casefolded; an alias stands for its ref
+    aliases: Mapping[str, str] = field(default_factory=dict)  # casefolded alias → its ref
     issues: list[Issue] = field(default_factory=list)
 
     def add(
@@ -302,6 +302,31 @@ def _check_unique_refs(models: Mapping[str, Any], path: Path, walk: _Walk) -> No
         seen[normalized] = key
 
 
+def _same_model_key(value: str, aliases: Mapping[str, str]) -> str:
+    """One spelling for a model, whether written with or without `openrouter/` or as an alias."""
+    value = aliases.get(value.casefold(), value)
+    return refs.normalize_ref(value) if refs.is_ref(value) else value.casefold()
+
+
+def _check_model_choice(model: Mapping[str, Any], path: Path, walk: _Walk) -> None:
+    primary, fallbacks = model.get("primary"), model.get("fallbacks")
+    if not isinstance(fallbacks, list):
+        return
+    default = _same_model_key(primary, walk.aliases) if isinstance(primary, str) else None
+    seen: dict[str, int] = {}
+    for index, item in enumerate(fallbacks):
+        if not isinstance(item, str):
+            continue
+        key = _same_model_key(item, walk.aliases)
+        if key == default:
+            walk.add(
+                (*path, "fallbacks", index), "is the default model; a fallback must be another"
+            )
+        elif key in seen:
+            walk.add((*path, "fallbacks", index), f"same model as fallbacks[{seen[key]}]")
+        seen.setdefault(key, index)
+
+
 def _check_models_map(models: Mapping[str, Any], path: Path, walk: _Walk) -> None:
     _check_unique_refs(models, path, walk)
     _check_unique_aliases(models, path, walk)
@@ -419,7 +444,9 @@ CONFIG = Obj(
             {
                 "defaults": Obj(
                     {
-                        "model": Obj({"primary": REF, "fallbacks": ListOf(REF, unique=True)}),
+                        "model": Obj(
+                            {"primary": REF, "fallbacks": ListOf(REF)}, check=_check_model_choice
+                        ),
                         "models": Obj(
                             values=MODEL_ENTRY,
                             key_check=_check_model_key,
@@ -465,17 +492,17 @@ def validate(data: Any, locator: Locator | None = None) -> list[Issue]:
     return sorted(walk.issues, key=lambda issue: (issue.line or 0, issue.column or 0))
 
 
-def _aliases_in(data: Any) -> frozenset[str]:
+def _aliases_in(data: Any) -> dict[str, str]:
     models = data
     for key in ("agents", "defaults", "models"):
         models = models.get(key) if isinstance(models, dict) else None
     if not isinstance(models, dict):
-        return frozenset()
-    return frozenset(
-        entry["alias"].casefold()
-        for entry in models.values()
+        return {}
+    return {
+        entry["alias"].casefold(): ref
+        for ref, entry in models.items()
         if isinstance(entry, dict) and isinstance(entry.get("alias"), str)
-    )
+    }
 
 
 def errors_in(issues: list[Issue]) -> list[Issue]:

@@ -26,6 +26,19 @@ ENV_KEY_PATH: Path = ("env", "OPENROUTER_API_KEY")
 AUTH_PROFILE_PATH: Path = ("auth", "profiles", "openrouter:default")
 
 
+def unset_references(value: Any, path: Path = ()) -> list[tuple[Path, str]]:
+    """Every `${VAR}` in the config whose variable the environment does not set."""
+    if isinstance(value, str):
+        return [(path, name) for name in ENV_REFERENCE.findall(value) if name not in os.environ]
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return []
+    return [found for key, item in items for found in unset_references(item, (*path, key))]
+
+
 def substitute_env(value: Any, path: Path = ()) -> Any:
     """Fill `${UPPER_CASE}` references from the environment; an unset one is an error."""
     if isinstance(value, str):

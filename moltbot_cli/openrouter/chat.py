@@ -124,6 +124,7 @@ def converse(
                 yield Served(ref, result, fallback=index > 0)
                 return
         except MoltbotError as error:
+            errors.name_ref(error, body["model"], ref)
             if began or not errors.falls_back(error) or index == len(chain) - 1:
                 raise
             yield Failover(ref, error, chain[index + 1])

@@ -23,8 +23,13 @@ from moltbot_cli.errors import (
     UpstreamError,
     UsageError,
 )
+from moltbot_cli.openrouter import refs
 
 MESSAGE_LIMIT = 300
+# How a hint opens when part of a reply was printed before the failure. With --json
+# nothing was printed, so the command swaps it for PARTIAL_UNSEEN (see unseen_partial).
+PARTIAL_SHOWN = "What arrived is above; "
+PARTIAL_UNSEEN = "The reply was cut short; "
 _REASONS = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -214,9 +219,15 @@ def _error_for_status(
         )
     if status == 404:
         if "endpoint" in said.lower() and not _mentions_unknown_model(details):
+            # `model` is the wire id; the command wants the ref users write.
+            endpoints = (
+                f"`moltbot models endpoints {refs.ref_for_id(model)}`"
+                if model
+                else ("`moltbot models endpoints` and the model's ref")
+            )
             hint = (
-                "No provider fits this model's routing; see who serves it with "
-                "`moltbot models endpoints REF` and change `moltbot models routing set`."
+                f"No provider fits this model's routing; see who serves it with {endpoints} "
+                "and change `moltbot models routing set`."
             )
         else:
             hint = "See the models you can use with `moltbot models list --all`."
@@ -254,7 +265,7 @@ def error_for_stream_event(
     if output_began:
         return UpstreamError(
             f"{model or 'the model'} failed in the middle of its reply: {said}",
-            hint="What arrived is above; run the command again for a whole reply.",
+            hint=PARTIAL_SHOWN + "run the command again for a whole reply.",
         )
     return ModelUnavailable(
         f"{model or 'the model'} failed before replying: {said}",
@@ -279,7 +290,7 @@ def cut_off(model: str | None, *, output_began: bool) -> UpstreamError:
     if output_began:
         return UpstreamError(
             f"the reply from {model or 'the model'} was cut off before it finished",
-            hint="What arrived is above; run the command again for a whole reply.",
+            hint=PARTIAL_SHOWN + "run the command again for a whole reply.",
         )
     return ModelUnavailable(
         f"{model or 'the model'} closed the stream without replying",
@@ -299,9 +310,28 @@ def timed_out(url: str, seconds: float, *, output_began: bool) -> NetworkError:
     if output_began:
         return NetworkError(
             f"the reply stopped arriving: nothing for {seconds:g} s",
-            hint="What arrived is above; try again, or allow longer with --timeout SECONDS.",
+            hint=PARTIAL_SHOWN + "try again, or allow longer with --timeout SECONDS.",
         )
     return ModelTimedOut(
         f"no answer from {url} within {seconds:g} s",
         hint="Try again, pick another model with -m, or allow longer with --timeout SECONDS.",
     )
+
+
+def unseen_partial(error: MoltbotError) -> None:
+    """Reword a hint pointing at the part of a reply printed above, when none was printed."""
+    if error.hint and error.hint.startswith(PARTIAL_SHOWN):
+        error.hint = PARTIAL_UNSEEN + error.hint[len(PARTIAL_SHOWN) :]
+
+
+def name_ref(error: MoltbotError, model_id: str, ref: str) -> None:
+    """Call the model by the ref the user knows (`openrouter/a/b`) rather than its wire id.
+
+    Only moltbot's own words change: they come before the first ": ", and what follows
+    is the server's text, which stays as it was said.
+    """
+    if model_id == ref:
+        return
+    own, colon, said = error.message.partition(": ")
+    wire = re.compile(rf"(?<![\w/.~:-]){re.escape(model_id)}(?![\w/.~:+-])")
+    error.message = wire.sub(lambda _: ref, own) + colon + said
