@@ -31,7 +31,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(config_cmd.app, name="config")
-app.command("onboard")(onboard_cmd.onboard_command)
+app.command("onboard", short_help="Set up your OpenRouter key and a default model.")(
+    onboard_cmd.onboard_command
+)
 app.add_typer(models_cmd.app, name="models")
 app.command("chat")(chat_cmd.chat)
 

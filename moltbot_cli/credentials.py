@@ -491,7 +491,8 @@ def store_key(key: str, config_path: Path, store: str = "auto", warn: Warn | Non
                 ) from None
             warn(
                 f"no usable keyring ({error.reason}); keeping the key in {path} (mode 600) "
-                f"instead. {error.advice()} to use it, or pass --key-store file to skip the keyring."
+                f"instead. {error.advice()} to use it, or pass --key-store file to skip the "
+                "keyring."
             )
         else:
             try:

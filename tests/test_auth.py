@@ -19,6 +19,10 @@ from tests.support.keyring_backend import keyring_of
 PASTE = ("models", "auth", "paste-token", "--provider", "openrouter")
 LOGOUT = ("models", "auth", "logout", "--provider", "openrouter")
 FAIL_BACKEND = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+HANGING_BACKEND = {
+    "PYTHON_KEYRING_BACKEND": "tests.support.hanging_keyring.HangingKeyring",
+    "MOLTBOT_KEYRING_TIMEOUT": "0.3",
+}
 KEYRING_PLACE = "the keyring (service 'moltbot', user 'openrouter')"
 
 
@@ -27,7 +31,10 @@ def test_paste_token_checks_and_stores_a_key_from_stdin(
 ) -> None:
     result = run_moltbot(*PASTE, input=f"{TEST_KEY}\n")
     assert result.code == 0, result.stderr
-    assert result.stdout.splitlines() == [
+    # Confirmations are notes, as for every command that changes something: stdout stays
+    # empty, so nothing a script captures from it is a message.
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
         "Key OK: label sk-or-v1-tes...xxx, used $0.25, no spending limit",
         f"Stored the OpenRouter key sk-or-v1-te…xxx in {KEYRING_PLACE}.",
     ]
@@ -41,8 +48,31 @@ def test_paste_token_without_a_keyring_uses_the_file(
 ) -> None:
     result = run_moltbot(*PASTE, input=TEST_KEY, env=FAIL_BACKEND)
     assert result.code == 0, result.stderr
-    assert result.stderr.count("Warning: no usable keyring") == 1
-    assert f"in {creds_file}." in result.stdout
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "Key OK: label sk-or-v1-tes...xxx, used $0.25, no spending limit",
+        "Warning: no usable keyring (no keyring backend is available); keeping the key in "
+        f"{creds_file} (mode 600) instead. Install a keyring backend to use it, or pass "
+        "--key-store file to skip the keyring.",
+        f"Stored the OpenRouter key sk-or-v1-te…xxx in {creds_file}.",
+    ]
+    assert json.loads(creds_file.read_text()) == {"openrouter": {"apiKey": TEST_KEY}}
+
+
+def test_paste_token_with_a_hanging_keyring_says_to_unlock_it(
+    fake_openrouter: FakeOpenRouter, creds_file: Path
+) -> None:
+    # A keyring that exists but does not answer needs unlocking, not installing.
+    result = run_moltbot(*PASTE, input=TEST_KEY, env=HANGING_BACKEND)
+    assert result.code == 0, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[1:] == [
+        "Warning: no usable keyring (the keyring did not answer within 0.3 s); keeping the key "
+        f"in {creds_file} (mode 600) instead. Unlock the keyring to use it, or pass "
+        "--key-store file to skip the keyring.",
+        f"Stored the OpenRouter key sk-or-v1-te…xxx in {creds_file}.",
+    ]
+    assert "Install" not in result.stderr
     assert json.loads(creds_file.read_text()) == {"openrouter": {"apiKey": TEST_KEY}}
 
 
@@ -91,9 +121,11 @@ def test_paste_token_failures_store_nothing(
     first_line: str,
 ) -> None:
     result = run_moltbot("models", "auth", "paste-token", *args, input=stdin, env=env)
-    assert result.code == code
+    assert (result.code, result.stdout) == (code, "")
     assert result.stderr.splitlines()[0] == first_line
     assert not keyring_file.exists() and not config_file.parent.exists()
+    if code == 2:  # refused before the key went anywhere, OpenRouter included
+        assert fake_openrouter.requests == []
 
 
 def test_paste_token_offline_suggests_skip_validate(
@@ -118,22 +150,26 @@ def test_logout_removes_the_key_from_both_places_and_says_so(
     creds_file.write_text(json.dumps({"openrouter": {"apiKey": TEST_KEY}}))
     result = run_moltbot(*LOGOUT)
     assert result.code == 0, result.stderr
-    assert result.stdout == (
+    assert result.stdout == ""
+    assert result.stderr == (
         f"Removed the OpenRouter key from {KEYRING_PLACE} and from {creds_file}.\n"
     )
     assert keyring_of(keyring_file) == {"other/user": "x"}
     assert not creds_file.exists()
     again = run_moltbot(*LOGOUT)
-    assert again.code == 0
-    assert again.stdout.startswith("No stored OpenRouter key to remove")
+    assert (again.code, again.stdout) == (0, "")
+    assert again.stderr == (
+        f"No stored OpenRouter key to remove (checked the keyring and {creds_file}).\n"
+    )
 
 
 def test_logout_mentions_keys_it_cannot_remove(config_file: Path) -> None:
     config_file.parent.mkdir(parents=True)
     config_file.write_text('{ env: { OPENROUTER_API_KEY: "sk-or-v1-test-in-config-123456" } }')
     result = run_moltbot(*LOGOUT, env={"OPENROUTER_API_KEY": TEST_KEY})
-    assert result.code == 0
-    warning = result.stderr.strip()
+    assert (result.code, result.stdout) == (0, "")
+    nothing, warning = result.stderr.splitlines()
+    assert nothing.startswith("No stored OpenRouter key to remove")
     assert warning.startswith(
         "Warning: a key is still provided by OPENROUTER_API_KEY in the environment"
     )
@@ -145,24 +181,18 @@ def test_logout_without_a_keyring_removes_the_file_quietly(creds_file: Path) -> 
     creds_file.parent.mkdir(parents=True)
     creds_file.write_text(json.dumps({"openrouter": {"apiKey": TEST_KEY}}))
     result = run_moltbot(*LOGOUT, env=FAIL_BACKEND)
-    assert result.code == 0
-    assert result.stdout == f"Removed the OpenRouter key from {creds_file}.\n"
-    assert result.stderr == ""  # no keyring at all holds no key: nothing to warn about
+    assert (result.code, result.stdout) == (0, "")
+    # No keyring at all holds no key: nothing to warn about, only the confirmation.
+    assert result.stderr == f"Removed the OpenRouter key from {creds_file}.\n"
 
 
 def test_logout_with_a_hanging_keyring_says_it_could_not_check(creds_file: Path) -> None:
-    result = run_moltbot(
-        *LOGOUT,
-        env={
-            "PYTHON_KEYRING_BACKEND": "tests.support.hanging_keyring.HangingKeyring",
-            "MOLTBOT_KEYRING_TIMEOUT": "0.3",
-        },
-    )
-    assert result.code == 0
-    assert result.stdout.startswith("No stored OpenRouter key to remove")
+    result = run_moltbot(*LOGOUT, env=HANGING_BACKEND)
+    assert (result.code, result.stdout) == (0, "")
     assert result.stderr == (
         "Warning: could not check the keyring (the keyring did not answer within 0.3 s); "
         "any key kept there is still there\n"
+        f"No stored OpenRouter key to remove (checked the keyring and {creds_file}).\n"
     )
 
 

@@ -13,6 +13,12 @@ import pytest
 from moltbot_cli import credentials
 from moltbot_cli.config.settings import Settings
 from moltbot_cli.errors import AuthError, UsageError
+from tests.support.cli import run_moltbot
+from tests.support.fake_openrouter import (
+    TEST_KEY,
+    FakeOpenRouter,
+    fake_openrouter_fixture,  # noqa: F401
+)
 from tests.support.keyring_backend import keyring_of
 
 KEY = "sk-or-v1-test-" + "a" * 20
@@ -21,6 +27,8 @@ FAIL_BACKEND = "keyring.backends.fail.Keyring"
 NULL_BACKEND = "keyring.backends.null.Keyring"
 HANGING_BACKEND = "tests.support.hanging_keyring.HangingKeyring"
 NO_SETTINGS = Settings({})
+UNSENDABLE = "sk-or-v1-test has space inside"
+SKIP_KEYRING = "PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring"
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +38,7 @@ def fresh_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(keyring.core, "_keyring_backend", None)
     monkeypatch.setattr(credentials, "_hung_reason", None)
+    monkeypatch.setattr(credentials, "_keyring_noted", False)
     yield
 
 
@@ -239,7 +248,10 @@ def test_a_bad_bound_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, value: st
 
 
 def test_a_hanging_keyring_is_given_up_on_once(
-    monkeypatch: pytest.MonkeyPatch, config_file: Path, creds_file: Path
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    config_file: Path,
+    creds_file: Path,
 ) -> None:
     use_backend(monkeypatch, HANGING_BACKEND)
     monkeypatch.setenv("MOLTBOT_KEYRING_TIMEOUT", "0.2")
@@ -248,10 +260,151 @@ def test_a_hanging_keyring_is_given_up_on_once(
     assert credentials.store_key(KEY, config_file, "auto", warn=warnings.append) == "file"
     first = time.monotonic() - started
     assert 0.2 <= first < 1.5
-    assert "the keyring did not answer within 0.2 s" in warnings[0]
+    # A keyring that is there but does not answer wants unlocking, not installing.
+    assert warnings == [
+        "no usable keyring (the keyring did not answer within 0.2 s); keeping the key in "
+        f"{creds_file} (mode 600) instead. Unlock the keyring to use it, or pass --key-store "
+        "file to skip the keyring."
+    ]
     # Later calls in the same run do not wait again.
     started = time.monotonic()
     lookup = credentials.lookup_key(config_file, NO_SETTINGS)
     assert time.monotonic() - started < 0.1
     assert lookup.found == credentials.FoundKey(KEY, "file")
     assert lookup.keyring_problem == "the keyring did not answer within 0.2 s"
+    # The wait is said once a run, on stderr, whichever command looked the key up.
+    assert credentials.require_key(config_file, NO_SETTINGS).key == KEY
+    assert capsys.readouterr() == (
+        "",
+        f"Note: the keyring did not answer within 0.2 s; using the key from {creds_file}. "
+        f"Unlock the keyring, or skip it with {SKIP_KEYRING}.\n",
+    )
+
+
+def test_a_hanging_keyring_without_another_key_says_a_key_may_be_there(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], config_file: Path
+) -> None:
+    use_backend(monkeypatch, HANGING_BACKEND)
+    monkeypatch.setenv("MOLTBOT_KEYRING_TIMEOUT", "0.2")
+    with pytest.raises(AuthError, match="no OpenRouter API key found"):
+        credentials.require_key(config_file, NO_SETTINGS)
+    assert capsys.readouterr() == (
+        "",
+        "Note: the keyring did not answer within 0.2 s, so a key kept there could not be read. "
+        "Unlock the keyring, or store the key with --key-store file.\n",
+    )
+
+
+def test_no_keyring_at_all_is_not_noted(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], config_file: Path
+) -> None:
+    use_backend(monkeypatch, FAIL_BACKEND)
+    assert credentials.find_key(config_file, NO_SETTINGS).source == "none"
+    assert capsys.readouterr() == ("", "")  # a machine without a keyring is normal
+
+
+# -- a key that cannot be sent, blamed on where it comes from ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "hint"),
+    [
+        (
+            "env",
+            "It comes from OPENROUTER_API_KEY in the environment, which wins over any stored "
+            "key: fix it, or unset it.",
+        ),
+        (
+            "config",
+            "It comes from env.OPENROUTER_API_KEY in {config}: fix it with `moltbot config set "
+            "env.OPENROUTER_API_KEY …`, or remove it with "
+            "`moltbot config unset env.OPENROUTER_API_KEY`.",
+        ),
+        (
+            "file",
+            "It comes from {creds}: store a new one with `moltbot onboard`, pasting only the key "
+            "itself.",
+        ),
+        (
+            "keyring",
+            "It comes from the keyring (service 'moltbot', user 'openrouter'): store a new one "
+            "with `moltbot onboard`, pasting only the key itself.",
+        ),
+    ],
+)
+def test_an_unsendable_key_is_refused_with_a_hint_for_its_source(
+    monkeypatch: pytest.MonkeyPatch,
+    config_file: Path,
+    creds_file: Path,
+    source: str,
+    hint: str,
+) -> None:
+    settings = NO_SETTINGS
+    if source == "env":
+        monkeypatch.setenv("OPENROUTER_API_KEY", UNSENDABLE)
+    elif source == "config":
+        settings = Settings({"env": {"OPENROUTER_API_KEY": UNSENDABLE}})
+    elif source == "file":
+        credentials.file_set(creds_file, UNSENDABLE)
+    else:
+        credentials.keyring_set(UNSENDABLE)
+    with pytest.raises(AuthError) as caught:
+        credentials.require_key(config_file, settings)
+    assert caught.value.message == (
+        "the API key contains spaces or characters no OpenRouter key has"
+    )
+    assert caught.value.hint == hint.format(config=config_file, creds=creds_file)
+    assert caught.value.exit_code == 4
+
+
+# -- as commands see it ---------------------------------------------------------------------------
+
+
+def test_chat_blames_a_bad_environment_key_on_the_environment(
+    fake_openrouter: FakeOpenRouter, keyring_file: Path
+) -> None:
+    keyring_file.write_text(json.dumps({"moltbot/openrouter": TEST_KEY}))
+    result = run_moltbot("chat", "hi", env={"OPENROUTER_API_KEY": UNSENDABLE})
+    assert (result.code, result.stdout) == (4, "")
+    assert result.stderr.splitlines() == [
+        "Error: the API key contains spaces or characters no OpenRouter key has",
+        "It comes from OPENROUTER_API_KEY in the environment, which wins over any stored key: "
+        "fix it, or unset it.",
+    ]
+    assert fake_openrouter.requests == []
+    assert keyring_of(keyring_file) == {"moltbot/openrouter": TEST_KEY}  # left alone
+
+
+def test_chat_blames_a_bad_config_key_on_the_config(
+    fake_openrouter: FakeOpenRouter, config_file: Path
+) -> None:
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text(f'{{ env: {{ OPENROUTER_API_KEY: "{UNSENDABLE}" }} }}\n')
+    before = config_file.read_bytes()
+    result = run_moltbot("chat", "hi")
+    assert (result.code, result.stdout) == (4, "")
+    first, hint = result.stderr.splitlines()
+    assert first == "Error: the API key contains spaces or characters no OpenRouter key has"
+    assert hint.startswith(f"It comes from env.OPENROUTER_API_KEY in {config_file}: ")
+    assert "`moltbot config unset env.OPENROUTER_API_KEY`" in hint
+    assert fake_openrouter.requests == []
+    assert config_file.read_bytes() == before
+
+
+def test_chat_with_a_hanging_keyring_says_so_once_and_answers(
+    fake_openrouter: FakeOpenRouter, creds_file: Path
+) -> None:
+    credentials.file_set(creds_file, TEST_KEY)
+    started = time.monotonic()
+    result = run_moltbot(
+        "chat",
+        "hi",
+        env={"PYTHON_KEYRING_BACKEND": HANGING_BACKEND, "MOLTBOT_KEYRING_TIMEOUT": "0.3"},
+    )
+    assert result.code == 0, result.stderr
+    assert time.monotonic() - started < 5
+    assert result.stdout.startswith("Hello from ")  # the reply, and only the reply
+    assert result.stderr == (
+        f"Note: the keyring did not answer within 0.3 s; using the key from {creds_file}. "
+        f"Unlock the keyring, or skip it with {SKIP_KEYRING}.\n"
+    )

@@ -195,6 +195,8 @@ def test_every_help_page_works_and_says_what_the_command_does(command: list[str]
     assert result.stdout.startswith("Usage: moltbot")
     description = result.stdout.split("\n\n")[1].strip()
     assert description and not description.startswith("Options")
+    listed = result.stdout.partition("Commands:")[2].splitlines()
+    assert not [line for line in listed if line.endswith("...")], "a summary was cut short"
 
 
 def test_the_installed_console_script_is_the_same_program() -> None:

@@ -261,8 +261,8 @@ def test_with_the_model_list_cached_but_openrouter_down_the_slugs_are_said_unche
     assert result.stderr.splitlines() == [
         f"Warning: could not check together, groq against who serves {LLAMA_REF} (cannot "
         f"reach OpenRouter at {fake.base_url}: connection refused); using them as given.",
-        f'Routing for {LLAMA_REF}: {{"only": ["together"], "order": ["groq", "together"], '
-        '"sort": "price"}',
+        f'Routing for {LLAMA_REF}: {{"sort": "price", "only": ["together"], '
+        '"order": ["groq", "together"]}',
     ]
     assert routing_in_file() == {
         "sort": "price",

@@ -29,6 +29,11 @@ CONFIG = """// mine
 }
 """
 ENV_KEY = "sk-or-v1-test-" + "e" * 20
+KEYS_PAGE = "https://openrouter.ai/settings/keys"
+HANGING = {
+    "PYTHON_KEYRING_BACKEND": "tests.support.hanging_keyring.HangingKeyring",
+    "MOLTBOT_KEYRING_TIMEOUT": "0.3",
+}
 
 
 def write_config(config_file: Path, text: str = CONFIG) -> None:
@@ -151,10 +156,65 @@ def test_probe_with_a_rejected_key_exits_4(fake_openrouter: FakeOpenRouter) -> N
     assert result.code == 4
     probe = json.loads(result.stdout)["probe"]
     assert probe["ok"] is False and "(401)" in probe["error"]
-    assert result.stderr.splitlines()[0].startswith(
-        "Error: OpenRouter rejected the key sk-or-v1-te…rrr (401)"
+    first, hint = result.stderr.splitlines()
+    assert first.startswith("Error: OpenRouter rejected the key sk-or-v1-te…rrr (401)")
+    # Status only probed the key: say which key and how to replace it, not "nothing was saved".
+    assert hint == (
+        "The probed key comes from OPENROUTER_API_KEY in the environment, which wins over any "
+        f"stored key: fix it, or unset it. Check your keys at {KEYS_PAGE}."
     )
     assert bad not in result.output
+
+
+def test_probe_with_a_refused_stored_key_says_where_it_is(
+    fake_openrouter: FakeOpenRouter,
+) -> None:
+    fake_openrouter.fail("403", route="key")
+    store_in_test_keyring(TEST_KEY)
+    result = run_moltbot("models", "status", "--probe")
+    assert result.code == 4
+    assert "Key check" not in result.stdout and "API key        sk-or-v1-te…xxx" in result.stdout
+    first, hint = result.stderr.splitlines()
+    assert first.startswith("Error: OpenRouter refused the key sk-or-v1-te…xxx (403)")
+    assert hint == (
+        "The probed key comes from the keyring (service 'moltbot', user 'openrouter'): store a "
+        f"new one with `moltbot onboard`. Check your keys at {KEYS_PAGE}."
+    )
+    assert "saved" not in result.stderr.lower()
+
+
+@pytest.mark.parametrize("source", ["env", "config"])
+def test_probe_of_a_key_that_cannot_be_sent_names_its_source(
+    fake_openrouter: FakeOpenRouter, config_file: Path, source: str
+) -> None:
+    broken = "sk-or-v1-test has space inside"
+    env = {}
+    if source == "env":
+        env["OPENROUTER_API_KEY"] = broken
+        where = (
+            "OPENROUTER_API_KEY in the environment, which wins over any stored key: fix it, "
+            "or unset it."
+        )
+    else:
+        write_config(config_file, f'{{ env: {{ OPENROUTER_API_KEY: "{broken}" }} }}')
+        where = (
+            f"env.OPENROUTER_API_KEY in {config_file}: fix it with `moltbot config set "
+            "env.OPENROUTER_API_KEY …`, or remove it with "
+            "`moltbot config unset env.OPENROUTER_API_KEY`."
+        )
+    before = config_file.read_bytes() if config_file.exists() else None
+    result = run_moltbot("models", "status", "--probe", "--json", env=env)
+    assert result.code == 4
+    assert json.loads(result.stdout)["probe"] == {
+        "ok": False,
+        "error": "the API key contains spaces or characters no OpenRouter key has",
+    }
+    assert result.stderr.splitlines() == [
+        "Error: the API key contains spaces or characters no OpenRouter key has",
+        f"The probed key comes from {where} Check your keys at {KEYS_PAGE}.",
+    ]
+    assert fake_openrouter.requests == []
+    assert (config_file.read_bytes() if config_file.exists() else None) == before
 
 
 def test_probe_offline_exits_8(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -205,6 +265,26 @@ def test_a_hanging_keyring_does_not_hang_status() -> None:
         "key": None,
         "keyringProblem": "the keyring did not answer within 0.3 s",
     }
+    assert result.stderr == (
+        "Note: the keyring did not answer within 0.3 s, so a key kept there could not be "
+        "read. Unlock the keyring, or store the key with --key-store file.\n"
+    )
+
+
+def test_a_hanging_keyring_is_noted_once_when_the_file_key_is_used(creds_file: Path) -> None:
+    creds_file.parent.mkdir(parents=True)
+    creds_file.write_text(json.dumps({"openrouter": {"apiKey": TEST_KEY}}))
+    result = run_moltbot("models", "status", "--probe", env=HANGING)
+    assert result.code == 8  # nothing listens at the sandbox's base URL
+    assert f"API key        sk-or-v1-te…xxx from {creds_file}" in result.stdout
+    assert "Keyring        not used: the keyring did not answer within 0.3 s" in result.stdout
+    notes = [line for line in result.stderr.splitlines() if line.startswith("Note:")]
+    assert notes == [
+        f"Note: the keyring did not answer within 0.3 s; using the key from {creds_file}. "
+        "Unlock the keyring, or skip it with PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring."
+    ]
+    assert result.stderr.splitlines()[1].startswith("Error: cannot reach OpenRouter")
+    assert TEST_KEY not in result.output
 
 
 def test_a_config_key_given_as_a_reference_is_not_called_plain_text(config_file: Path) -> None:

@@ -144,6 +144,9 @@ def paste_token(
         raise UsageError(
             f"unknown --key-store {key_store!r}", hint=f"Accepted: {', '.join(credentials.STORES)}."
         )
+    if key_store == "keyring":
+        # Before the key is asked for or checked online: it could not be kept anyway.
+        credentials.require_keyring(app.config_path)
     settings = app.store.settings()
     key = read_key(out)
     if warning := credentials.shape_warning(key):

@@ -23,10 +23,15 @@ def chat(
         None, "-s", "--system", metavar="TEXT", help="System prompt for this call."
     ),
     temperature: float | None = typer.Option(
-        None, "--temperature", min=0.0, max=2.0, help="Sampling temperature (over the params)."
+        None,
+        "--temperature",
+        metavar="0-2",
+        min=0.0,
+        max=2.0,
+        help="Sampling temperature (over the params).",
     ),
     max_tokens: int | None = typer.Option(
-        None, "--max-tokens", min=1, help="Longest reply in tokens (over the params)."
+        None, "--max-tokens", metavar="N", min=1, help="Longest reply in tokens (over the params)."
     ),
     only: str | None = typer.Option(
         None, "--only", metavar="a,b", help="Use only these providers for this call."
@@ -51,7 +56,12 @@ def chat(
         help="Give up when OpenRouter stays silent this long (default 120; connecting: 10).",
     ),
     retries: int = typer.Option(
-        3, "--retries", metavar="N", min=0, max=20, help="Extra tries on 429/408/502/503."
+        3,
+        "--retries",
+        metavar="N",
+        min=0,
+        max=20,
+        help="Extra tries on 429/408/502/503/504 and dropped connections.",
     ),
     usage: bool = typer.Option(
         False, "--usage", help="Print the model served, provider, tokens and cost on stderr."

@@ -7,6 +7,7 @@ from moltbot_cli.commands.context import app_context
 
 app = typer.Typer(
     help="Show, check and change the config file (comments and formatting are kept).",
+    short_help="Show, check and change the config file.",
     no_args_is_help=True,
 )
 
@@ -26,7 +27,7 @@ def path_command(ctx: typer.Context) -> None:
     show_path(app_context(ctx))
 
 
-@app.command("show")
+@app.command("show", short_help="Print the whole config.")
 def show_command(
     ctx: typer.Context,
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
@@ -118,7 +119,7 @@ def validate_command(
     raise typer.Exit(validate(app, app.output(json=json)))
 
 
-@app.command("edit")
+@app.command("edit", short_help="Open the config in your editor; a broken result is never saved.")
 def edit_command(ctx: typer.Context) -> None:
     """Open the config in $VISUAL or $EDITOR; a broken result is never saved."""
     from moltbot_cli.commands.config_work import edit

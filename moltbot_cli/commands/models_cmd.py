@@ -6,7 +6,9 @@ from moltbot_cli import completion
 from moltbot_cli.commands.context import app_context
 
 app = typer.Typer(
-    help="See and change models, aliases, fallbacks, routing and the API key.", no_args_is_help=True
+    help="See and change models, aliases, fallbacks, routing and the API key.",
+    short_help="Models, aliases, fallbacks, routing and the key.",
+    no_args_is_help=True,
 )
 auth_app = typer.Typer(help="Store or remove the OpenRouter API key.", no_args_is_help=True)
 app.add_typer(auth_app, name="auth")
@@ -15,7 +17,7 @@ PROVIDER_HELP = "The key's provider: openrouter."
 KEY_STORE_HELP = "Where the key goes: the keyring, else credentials.json beside the config (auto)."
 
 
-@app.command("status")
+@app.command("status", short_help="Default model, fallbacks, aliases and where the key comes from.")
 def status_command(
     ctx: typer.Context,
     json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -33,7 +35,7 @@ def status_command(
     status(app, app.output(json=json, plain=plain), check=check, probe=probe)
 
 
-@auth_app.command("paste-token")
+@auth_app.command("paste-token", short_help="Store an API key read from stdin.")
 def paste_token_command(
     ctx: typer.Context,
     provider: str = typer.Option(
@@ -80,7 +82,9 @@ fallbacks_app = typer.Typer(
     help="Models tried in order when the default fails before replying.", no_args_is_help=True
 )
 routing_app = typer.Typer(
-    help="Which providers serve a model (OpenRouter's `provider` routing).", no_args_is_help=True
+    help="Which providers serve a model (OpenRouter's `provider` routing).",
+    short_help="Which providers may serve each model.",
+    no_args_is_help=True,
 )
 app.add_typer(aliases_app, name="aliases")
 app.add_typer(fallbacks_app, name="fallbacks")
@@ -91,7 +95,7 @@ JSON_HELP = "Print JSON."
 PLAIN_HELP = "Print one item a line, for scripts."
 
 
-@app.command("list")
+@app.command("list", short_help="List your models, or with --all the whole catalogue.")
 def list_command(
     ctx: typer.Context,
     words: list[str] | None = typer.Argument(
@@ -129,7 +133,7 @@ def list_command(
     )
 
 
-@app.command("set")
+@app.command("set", short_help="Make a model the default.")
 def set_command(
     ctx: typer.Context,
     ref: str = typer.Argument(
@@ -146,7 +150,7 @@ def set_command(
     set_default(app, app.output(), ref)
 
 
-@app.command("endpoints")
+@app.command("endpoints", short_help="The providers serving a model, with their routing slugs.")
 def endpoints_command(
     ctx: typer.Context,
     ref: str = typer.Argument(
@@ -178,7 +182,7 @@ def aliases_list_command(
     aliases_list(app, app.output(json=json, plain=plain))
 
 
-@aliases_app.command("add")
+@aliases_app.command("add", short_help="Give a model a short name.")
 def aliases_add_command(
     ctx: typer.Context,
     alias: str = typer.Argument(..., metavar="ALIAS", help="Letters, digits and _ . : -"),
@@ -226,7 +230,7 @@ def fallbacks_list_command(
     fallbacks_list(app, app.output(json=json, plain=plain))
 
 
-@fallbacks_app.command("add")
+@fallbacks_app.command("add", short_help="Add a fallback at the end of the list.")
 def fallbacks_add_command(
     ctx: typer.Context,
     ref: str = typer.Argument(
@@ -269,7 +273,7 @@ def fallbacks_clear_command(ctx: typer.Context) -> None:
     fallbacks_clear(app, app.output())
 
 
-@routing_app.command("show")
+@routing_app.command("show", short_help="Show the routing sent with each model, or one.")
 def routing_show_command(
     ctx: typer.Context,
     ref: str | None = typer.Argument(

@@ -337,6 +337,26 @@ def _raw_list(document: Document, path: Path) -> list[Any]:
 # -- models set ------------------------------------------------------------------------------
 
 
+def drop_from_fallbacks(document: Document, ref: str, settings: Settings) -> tuple[Document, bool]:
+    """Take the new default out of the fallbacks: it is tried first anyway, and the config
+    refuses a fallback that is the default. Returns the edited document and whether it was there.
+    """
+
+    def is_ref(item: Any) -> bool:
+        try:
+            return isinstance(item, str) and settings.resolve(item) == ref
+        except UsageError:
+            return False
+
+    fallbacks = _raw_list(document, FALLBACKS_PATH)
+    found = [index for index, item in enumerate(fallbacks) if is_ref(item)]
+    for index in reversed(found):
+        document = document.unset((*FALLBACKS_PATH, index))
+    if found and not _raw_list(document, FALLBACKS_PATH):
+        document = document.unset(FALLBACKS_PATH)
+    return document, bool(found)
+
+
 def set_default(app: AppContext, out: Output, text: str) -> None:
     settings = app.store.settings()
     ref = checked_ref(app, out, settings, text)
@@ -344,15 +364,9 @@ def set_default(app: AppContext, out: Output, text: str) -> None:
     dropped: list[str] = []
 
     def edit(document: Document) -> Document:
-        document = document.set(PRIMARY_PATH, ref)
-        fallbacks = _raw_list(document, FALLBACKS_PATH)
-        # The default is tried first anyway; as a fallback too it would only be tried twice.
-        for index in reversed(range(len(fallbacks))):
-            if isinstance(fallbacks[index], str) and refs.same_model(fallbacks[index], ref):
-                document = document.unset((*FALLBACKS_PATH, index))
-                dropped.append(ref)
-        if dropped and not _raw_list(document, FALLBACKS_PATH):
-            document = document.unset(FALLBACKS_PATH)
+        document, removed = drop_from_fallbacks(document.set(PRIMARY_PATH, ref), ref, settings)
+        if removed:
+            dropped.append(ref)
         return document
 
     app.store.update(edit)

@@ -22,6 +22,8 @@ from moltbot_cli.commands.auth_work import (
     warn_if_env_overrides,
 )
 from moltbot_cli.commands.context import AppContext
+from moltbot_cli.commands.models_work import drop_from_fallbacks
+from moltbot_cli.config.document import Document
 from moltbot_cli.config.settings import (
     AUTH_PROFILE_PATH,
     MODELS_PATH,
@@ -281,12 +283,18 @@ def _apply(
     if plan.key is not None and plan.store:
         stored = credentials.store_key(plan.key, app.config_path, options.key_store, warn=out.warn)
     edits = _edits(settings, plan)
+    dropped: list[bool] = []
+
+    def edit(document: Document) -> Document:
+        document, removed = drop_from_fallbacks(_apply_edits(document, edits), plan.model, settings)
+        dropped.append(removed)
+        return document
+
     try:
         if options.reset:
-            document = _apply_edits(app.store.parse(EMPTY_CONFIG), edits)
-            app.store.replace(document.text)
+            app.store.replace(edit(app.store.parse(EMPTY_CONFIG)).text)
         else:
-            app.store.update(lambda document: _apply_edits(document, edits))
+            app.store.update(edit)
     except (MoltbotError, OSError) as error:
         if stored is None and isinstance(error, MoltbotError):
             raise
@@ -306,6 +314,8 @@ def _apply(
             or f"Fix that and run `moltbot onboard` again; {app.config_path} was left as it was.",
         ) from None
 
+    if any(dropped):
+        out.note(f"Removed {plan.model} from the fallbacks: it is the default now.")
     key_store = stored or plan.found_in
     if out.is_json:
         out.json(

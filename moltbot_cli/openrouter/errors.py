@@ -223,7 +223,7 @@ def _error_for_status(
             endpoints = (
                 f"`moltbot models endpoints {refs.ref_for_id(model)}`"
                 if model
-                else ("`moltbot models endpoints` and the model's ref")
+                else "`moltbot models endpoints` and the model's ref"
             )
             hint = (
                 f"No provider fits this model's routing; see who serves it with {endpoints} "
