@@ -215,3 +215,40 @@ def test_a_global_option_after_the_command_says_where_it_goes() -> None:
         "--config is a global option: put it before the command, "
         "e.g. moltbot --config PATH models list ...",
     ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [
+            "onboard",
+            "--auth-choice",
+            "apiKey",
+            "--token-provider",
+            "openrouter",
+            "--non-interactive",
+        ],
+        ["models", "status", "--probe"],
+        ["chat", "hi"],
+    ],
+)
+def test_a_broken_env_key_is_blamed_on_the_environment(
+    fake_openrouter: FakeOpenRouter, args: list[str]
+) -> None:
+    result = run_moltbot(*args, env={"OPENROUTER_API_KEY": "sk-or-v1-has space inside"})
+    assert result.code == 4, result.stderr
+    assert "OPENROUTER_API_KEY in the environment" in result.stderr
+    assert "has space" not in result.output
+    assert fake_openrouter.requests == []
+
+
+def test_endpoints_still_list_with_a_broken_env_key(fake_openrouter: FakeOpenRouter) -> None:
+    result = run_moltbot(
+        "models",
+        "endpoints",
+        "openai/gpt-5.2",
+        "--json",
+        env={"OPENROUTER_API_KEY": "sk-or-v1-has space inside"},
+    )
+    assert result.code == 0, result.stderr
+    assert all("authorization" not in r.headers for r in fake_openrouter.requests)

@@ -633,6 +633,8 @@ def _key_if_any(app: AppContext, settings: Settings) -> str | None:
     from moltbot_cli import credentials
 
     try:
-        return credentials.find_key(app.config_path, settings).key
+        found = credentials.find_key(app.config_path, settings)
     except AuthError:  # an unreadable key file: the list is still worth showing without it
         return None
+    # A key that cannot go in a header only costs the latency figures: leave it out.
+    return found.key if found.key and credentials.sendable(found.key) else None

@@ -200,6 +200,7 @@ def _plan_from_flags(
                 hint="Pass it with --token KEY (or --token-stdin to read it from stdin); "
                 "--auth-choice skip sets up without one.",
             )
+        credentials.check_sendable(found, app.config_path)
         plan.key, plan.found_in = found.key, found.source
     else:
         plan.key, plan.store = key, True
