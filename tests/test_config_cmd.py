@@ -578,3 +578,11 @@ def test_a_bracket_key_the_shell_unquoted_still_works(config_file: Path) -> None
     write(config_file, SEEDS[1].read_text())
     result = run_moltbot("config", "get", "agents.defaults.models[openrouter/openai/gpt-5.2].alias")
     assert (result.code, result.stdout) == (0, "GPT-5.2\n")
+
+
+def test_any_write_to_an_already_broken_file_is_exit_3(config_file: Path) -> None:
+    before = write(config_file, "{ agents: { defaults: { modle: {} } } }\n")
+    for value in ("gpt", "openai/gpt-5.2"):  # a bad value and a good one alike
+        result = run_moltbot("config", "set", "agents.defaults.model.primary", value)
+        assert result.code == 3 and "modle" in result.stderr
+        assert config_file.read_bytes() == before

@@ -193,21 +193,20 @@ class ConfigStore:
         return document
 
     def _refuse_if_invalid(self, before: Document, after: Document) -> None:
+        """An edit may fix a broken file; it may not break a good one or leave one broken."""
         from moltbot_cli.config.schema import errors_in
 
         problems = errors_in(self.check(after))
         if not problems:
             return
-        old = {(issue.path, issue.message) for issue in errors_in(self.check(before))}
-        introduced = [issue for issue in problems if (issue.path, issue.message) not in old]
-        if introduced:
-            raise UsageError(
-                f"refused: {summarize_issues(introduced)}",
-                hint=f"That would make the config invalid; {self.path} was left as it was.",
+        if errors_in(self.check(before)):
+            raise ConfigInvalidError(
+                f"{self.path} is not a valid config: {summarize_issues(problems)}",
+                hint=FIX_HINT,
             )
-        raise ConfigInvalidError(
-            f"{self.path} is not a valid config: {summarize_issues(problems)}",
-            hint=FIX_HINT,
+        raise UsageError(
+            f"refused: {summarize_issues(problems)}",
+            hint=f"That would make the config invalid; {self.path} was left as it was.",
         )
 
     def _write(self, text: str, previous: str | None) -> None:
