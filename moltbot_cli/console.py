@@ -111,13 +111,6 @@ class Output:
         json.dump(payload, self.stdout, indent=2, ensure_ascii=False)
         self.stdout.write("\n")
 
-    def styled(self, text: str, style: str) -> None:
-        """A line of human output; `style` is a rich style used only when colour is on."""
-        if self.color:
-            self._stdout_console().print(text, style=style, markup=False, highlight=False)
-        else:
-            self.line(text)
-
     def table(
         self,
         headers: Sequence[str],

@@ -42,8 +42,6 @@ SKIP_KEYRING = "PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring"
 FILE_PROVIDER = "openrouter"
 FILE_FIELD = "apiKey"
 
-Source = Literal["env", "keyring", "file", "config", "none"]
-Store = Literal["auto", "keyring", "file"]
 Stored = Literal["keyring", "file"]
 STORES: tuple[str, ...] = ("auto", "keyring", "file")
 Warn = Callable[[str], None]

@@ -74,10 +74,6 @@ class NetworkError(MoltbotError):
     exit_code = ExitCode.NETWORK
 
 
-class Interrupted(MoltbotError):
-    exit_code = ExitCode.INTERRUPTED
-
-
 def report(error: MoltbotError, stream: TextIO | None = None) -> int:
     """Print `error` as at most two lines and return its exit code."""
     stream = stream or sys.stderr

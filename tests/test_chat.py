@@ -259,15 +259,20 @@ def test_stdin_alone_is_the_prompt(fake_openrouter: FakeOpenRouter) -> None:
     ]
 
 
-def test_echo_piped_through_a_real_shell(fake_openrouter: FakeOpenRouter) -> None:
-    command = f"echo text | {sys.executable} -m moltbot_cli chat summarize | cat"
-    completed = subprocess.run(
+def in_a_shell(command: str) -> subprocess.CompletedProcess[str]:
+    """Run a pipeline through sh, as a script would, with a key in the environment."""
+    return subprocess.run(
         ["sh", "-c", command],
         capture_output=True,
         text=True,
         env={**os.environ, **KEY_ENV},
         timeout=30,
     )
+
+
+def test_echo_piped_through_a_real_shell(fake_openrouter: FakeOpenRouter) -> None:
+    command = f"echo text | {sys.executable} -m moltbot_cli chat summarize | cat"
+    completed = in_a_shell(command)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == f"Hello from {SONNET}!"
     assert fake_openrouter.chat_bodies()[0]["messages"][0]["content"] == "summarize\n\ntext"
@@ -289,13 +294,7 @@ def test_no_prompt_at_all_is_a_usage_error(fake_openrouter: FakeOpenRouter) -> N
 
 def test_json_prints_one_object_a_parser_reads(fake_openrouter: FakeOpenRouter) -> None:
     command = f"{sys.executable} -m moltbot_cli chat --json hi | {sys.executable} -m json.tool"
-    completed = subprocess.run(
-        ["sh", "-c", command],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **KEY_ENV},
-        timeout=30,
-    )
+    completed = in_a_shell(command)
     assert completed.returncode == 0, completed.stderr
     payload = json.loads(completed.stdout)
     assert list(payload) == ["id", "model", "provider", "content", "finish_reason", "usage"]

@@ -124,22 +124,36 @@ def test_usage_line_without_usage_or_provider() -> None:
     )
 
 
-def test_a_terminal_sees_a_spinner_then_the_reply_and_a_final_newline(
-    fake_openrouter: FakeOpenRouter,
-) -> None:
+def chat_at_a_terminal(*args: str, **spawn: Any) -> Any:
+    """`moltbot chat ARGS` in a pseudo-terminal, as a person runs it."""
     import pexpect
 
-    fake_openrouter.fail("429", times=1, retry_after=1)  # a second of waiting to spin through
-    child = pexpect.spawn(
+    return pexpect.spawn(
         sys.executable,
-        ["-m", "moltbot_cli", "chat", "hi"],
+        ["-m", "moltbot_cli", "chat", *args],
         env={**os.environ, "OPENROUTER_API_KEY": TEST_KEY, "TERM": "xterm"},
         encoding="utf-8",
         timeout=20,
+        **spawn,
     )
+
+
+def finish(child: Any) -> str:
+    """Everything the terminal showed once the command ended."""
+    import pexpect
+
     child.expect(pexpect.EOF)
     child.wait()  # close() would signal a child still exiting; wait() only waits
-    output = child.before or ""
+    return str(child.before or "")
+
+
+def test_a_terminal_sees_a_spinner_then_the_reply_and_a_final_newline(
+    fake_openrouter: FakeOpenRouter,
+) -> None:
+
+    fake_openrouter.fail("429", times=1, retry_after=1)  # a second of waiting to spin through
+    child = chat_at_a_terminal("hi")
+    output = finish(child)
     assert child.exitstatus == 0, output
     assert "Asking openrouter/anthropic/claude-sonnet-4-5…" in output
     assert output.endswith("Hello from anthropic/claude-sonnet-4-5!\r\n")
@@ -149,19 +163,10 @@ def test_a_terminal_sees_a_spinner_then_the_reply_and_a_final_newline(
 def test_at_a_terminal_an_error_mid_reply_starts_on_its_own_line(
     fake_openrouter: FakeOpenRouter,
 ) -> None:
-    import pexpect
 
     fake_openrouter.fail("error_mid_stream")
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "moltbot_cli", "chat", "hi"],
-        env={**os.environ, "OPENROUTER_API_KEY": TEST_KEY, "TERM": "xterm"},
-        encoding="utf-8",
-        timeout=20,
-    )
-    child.expect(pexpect.EOF)
-    child.wait()  # close() would signal a child still exiting; wait() only waits
-    output = child.before or ""
+    child = chat_at_a_terminal("hi")
+    output = finish(child)
     assert child.exitstatus == 7, output
     assert (
         "Hell\r\nError: openrouter/anthropic/claude-sonnet-4-5 failed in the middle of its reply"
@@ -173,23 +178,14 @@ def test_ctrl_c_at_a_terminal_keeps_the_text_and_ends_its_line(
 ) -> None:
     import signal
 
-    import pexpect
-
     fake_openrouter.replies["anthropic/claude-sonnet-4-5"] = "one two three four five six"
     fake_openrouter.fail("slow_drip", delay=0.3)
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "moltbot_cli", "chat", "count"],
-        env={**os.environ, "OPENROUTER_API_KEY": TEST_KEY, "TERM": "xterm"},
-        encoding="utf-8",
-        timeout=20,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    child = chat_at_a_terminal(
+        "count", preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
     )
     child.expect_exact("one ")
     child.sendintr()
-    child.expect(pexpect.EOF)
-    child.wait()  # close() would signal a child still exiting; wait() only waits
-    output = child.before or ""
+    output = finish(child)
     assert (child.exitstatus, child.signalstatus) == (130, None), repr(output)
     assert "six" not in output
     assert output.endswith("\r\n"), repr(output)  # the shell prompt will not land mid-line

@@ -586,3 +586,34 @@ def test_any_write_to_an_already_broken_file_is_exit_3(config_file: Path) -> Non
         result = run_moltbot("config", "set", "agents.defaults.model.primary", value)
         assert result.code == 3 and "modle" in result.stderr
         assert config_file.read_bytes() == before
+
+
+def test_an_editor_that_fails_changes_nothing(config_file: Path) -> None:
+    before = write(config_file, COMMENTED)
+    failing = f'{sys.executable} -c "import sys; sys.exit(3)"'
+    result = run_moltbot("config", "edit", env={"EDITOR": failing})
+    assert result.code == 1
+    assert "the editor exited with status 3; nothing was changed." in result.stderr
+    assert config_file.read_bytes() == before
+    assert sorted(p.name for p in config_file.parent.iterdir()) == ["moltbot.json"]
+
+
+def test_an_edit_racing_another_writer_is_kept_aside(config_file: Path, tmp_path: Path) -> None:
+    write(config_file, COMMENTED)
+    theirs = COMMENTED.replace("claude-sonnet-4-5", "claude-haiku-4-5")
+    mine = COMMENTED.replace("claude-sonnet-4-5", "claude-opus-4")
+    editor = tmp_path / "racing-editor.py"
+    editor.write_text(
+        "import pathlib, sys\n"
+        f"pathlib.Path({str(config_file)!r}).write_text({theirs!r})\n"
+        f"pathlib.Path(sys.argv[-1]).write_text({mine!r})\n"
+    )
+    result = run_moltbot("config", "edit", env={"EDITOR": f"{sys.executable} {editor}"})
+    kept = config_file.with_name("moltbot.json.rejected-edit")
+    assert result.code == 1
+    assert result.stderr.splitlines() == [
+        f"Error: {config_file} changed while you were editing; your edit was not applied.",
+        f"Your version is in {kept}; run `moltbot config edit` again.",
+    ]
+    assert config_file.read_text() == theirs  # the other writer's update survives
+    assert kept.read_text() == mine

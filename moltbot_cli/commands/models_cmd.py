@@ -92,7 +92,6 @@ app.add_typer(routing_app, name="routing")
 
 REF_HELP = "A model: openrouter/<author>/<slug> (the prefix is optional) or an alias."
 JSON_HELP = "Print JSON."
-PLAIN_HELP = "Print one item a line, for scripts."
 
 
 @app.command("list", short_help="List your models, or with --all the whole catalogue.")
