@@ -164,47 +164,6 @@ def test_a_long_multi_line_message_is_squeezed_into_one_line() -> None:
 
 
 @pytest.mark.parametrize(
-    ("error", "expected"),
-    [
-        (
-            error_for_status(
-                404, b'{"error": {"message": "No endpoints found for a/b."}}', model="a/b"
-            ),
-            "openrouter/a/b is not available (404): No endpoints found for a/b.",
-        ),
-        (
-            error_for_status(503, b"", model="a/b"),
-            "no provider could serve openrouter/a/b (503): Service Unavailable",
-        ),
-        (
-            errors.cut_off("a/b", output_began=True),
-            "the reply from openrouter/a/b was cut off before it finished",
-        ),
-        (
-            errors.error_for_stream_event(
-                {"error": {"message": "a/b: boom"}}, model="a/b", output_began=True
-            ),
-            "openrouter/a/b failed in the middle of its reply: a/b: boom",
-        ),
-        # Another model whose id merely contains this one is left alone.
-        (
-            errors.cut_off("xa/b:free", output_began=False),
-            "xa/b:free closed the stream without replying",
-        ),
-        (
-            error_for_status(402, b"", model="a/b"),
-            "out of credits or over this key's limit (402): Payment Required",
-        ),
-    ],
-)
-def test_errors_call_the_model_by_its_ref_but_keep_the_servers_words(
-    error: MoltbotError, expected: str
-) -> None:
-    errors.name_ref(error, "a/b", "openrouter/a/b")
-    assert error.message == expected
-
-
-@pytest.mark.parametrize(
     ("error", "hint"),
     [
         (

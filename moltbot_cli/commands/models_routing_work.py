@@ -18,7 +18,6 @@ from moltbot_cli.commands.context import AppContext
 from moltbot_cli.commands.models_work import (
     CATALOGUE_UNAVAILABLE,
     checked_ref,
-    endpoint_model_id,
     entry_path,
     fetch_endpoints,
     prune_empty,
@@ -29,7 +28,6 @@ from moltbot_cli.config.settings import Settings
 from moltbot_cli.console import Output
 from moltbot_cli.errors import AuthError, UsageError
 from moltbot_cli.openrouter import routing
-from moltbot_cli.openrouter.errors import name_ref
 
 ROUTING_KEY: Path = ("compat", "openRouterRouting")
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?")
@@ -261,11 +259,10 @@ def _check_slugs(
     as_given = f"using {'it' if len(set(slugs)) == 1 else 'them'} as given."
     try:
         served = fetch_endpoints(
-            app, settings.base_url, ref, None, timeout=SLUG_CHECK_TIMEOUT, retries=0
+            app, settings.base_url, ref, None, name=ref, timeout=SLUG_CHECK_TIMEOUT, retries=0
         )
     except (*CATALOGUE_UNAVAILABLE, AuthError, UsageError) as error:
         # Offline, or no endpoint list for this model: nothing to compare with, so say so.
-        name_ref(error, endpoint_model_id(ref), ref)
         out.warn(f"{unchecked} ({error.message}); {as_given}")
         return
     tags = sorted({str(item["tag"]) for item in served if item.get("tag")})

@@ -578,11 +578,20 @@ def endpoint_model_id(ref: str) -> str:
 
 
 def fetch_endpoints(
-    app: AppContext, url: str, ref: str, api_key: str | None, **client_options: Any
+    app: AppContext,
+    url: str,
+    ref: str,
+    api_key: str | None,
+    *,
+    name: str | None = None,
+    **client_options: Any,
 ) -> list[dict[str, Any]]:
-    """Who serves a model now. Latency figures come only when a key is sent."""
+    """Who serves a model now. Latency figures come only when a key is sent.
+
+    `name` is what errors call the model; the catalogue id by default.
+    """
     with app.client(api_key, base_url=url, **client_options) as client:
-        data = client.model_endpoints(endpoint_model_id(ref))
+        data = client.model_endpoints(endpoint_model_id(ref), name=name)
     endpoints = data.get("endpoints")
     return (
         [item for item in endpoints if isinstance(item, dict)]

@@ -112,7 +112,7 @@ def converse(
         began = False
         try:
             if options.stream:
-                for item in client.stream_chat(body):
+                for item in client.stream_chat(body, name=ref):
                     if isinstance(item, str):
                         began = True
                         yield item
@@ -120,11 +120,10 @@ def converse(
                         yield Served(ref, item, fallback=index > 0)
                         return
             else:
-                result = ChatResult.from_completion(client.complete(body))
+                result = ChatResult.from_completion(client.complete(body, name=ref))
                 yield Served(ref, result, fallback=index > 0)
                 return
         except MoltbotError as error:
-            errors.name_ref(error, body["model"], ref)
             if began or not errors.falls_back(error) or index == len(chain) - 1:
                 raise
             yield Failover(ref, error, chain[index + 1])

@@ -193,42 +193,54 @@ class OpenRouterClient:
             raise errors.unreadable("a model list", json.dumps(payload)[:200], output_began=False)
         return [item for item in data if isinstance(item, dict)]
 
-    def model_endpoints(self, model_id: str) -> dict[str, Any]:
-        """GET /models/{author}/{slug}/endpoints for a wire id such as `anthropic/x`."""
+    def model_endpoints(self, model_id: str, *, name: str | None = None) -> dict[str, Any]:
+        """GET /models/{author}/{slug}/endpoints for a wire id such as `anthropic/x`.
+
+        `name` is what errors call the model (the user's ref); the id by default.
+        """
         author, slash, slug = model_id.partition("/")
         if not (author and slash and slug):
             raise UsageError(f"{model_id!r} is not a model id of the form <author>/<slug>")
         path = f"/models/{quote(author, safe='')}/{quote(slug, safe=':')}/endpoints"
-        payload = self._get_json(path, auth=True, model=model_id)
+        payload = self._get_json(path, auth=True, model=name or model_id)
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, dict):
             raise errors.unreadable("an endpoint list", json.dumps(payload), output_began=False)
         return data
 
-    def complete(self, body: dict[str, Any]) -> dict[str, Any]:
-        """POST /chat/completions without streaming; the checked response object."""
-        model = _text(body.get("model"))
+    def complete(self, body: dict[str, Any], *, name: str | None = None) -> dict[str, Any]:
+        """POST /chat/completions without streaming; the checked response object.
+
+        `name` is what errors call the model (the user's ref); the body's id by default.
+        """
+        name = name or _text(body.get("model"))
         response = self._send(
-            "POST", "/chat/completions", body={**body, "stream": False}, model=model
+            "POST", "/chat/completions", body={**body, "stream": False}, model=name
         )
         try:
-            payload = self._read_json(response, "a reply", model=model)
+            payload = self._read_json(response, "a reply", model=name)
         finally:
             response.close()
-        return _checked_completion(payload, model)
+        return _checked_completion(payload, name)
 
-    def stream_chat(self, body: dict[str, Any]) -> Iterator[str | ChatResult]:
-        """POST /chat/completions streaming: text pieces as they arrive, then the result."""
+    def stream_chat(
+        self, body: dict[str, Any], *, name: str | None = None
+    ) -> Iterator[str | ChatResult]:
+        """POST /chat/completions streaming: text pieces as they arrive, then the result.
+
+        `name` is what errors call the model (the user's ref); the body's id by default.
+        """
         model = _text(body.get("model"))
+        name = name or model
         response = self._send(
-            "POST", "/chat/completions", body={**body, "stream": True}, model=model, stream=True
+            "POST", "/chat/completions", body={**body, "stream": True}, model=name, stream=True
         )
         try:
             content_type = response.headers.get("content-type", "").lower()
             if "json" in content_type:
                 # An answer to a streaming request may still come back whole.
-                payload = self._read_json(response, "a reply", model=model)
-                result = ChatResult.from_completion(_checked_completion(payload, model))
+                payload = self._read_json(response, "a reply", model=name)
+                result = ChatResult.from_completion(_checked_completion(payload, name))
                 if result.content:
                     yield result.content
                 yield result
@@ -237,7 +249,7 @@ class OpenRouterClient:
                 sample = _read_limited(response, 2000)
                 kind = content_type.split(";")[0].strip()
                 raise errors.unreadable(f"a {kind} page", sample, output_began=False)
-            yield from self._events(response, model)
+            yield from self._events(response, model, name)
         finally:
             response.close()
 
@@ -252,10 +264,12 @@ class OpenRouterClient:
 
     # -- streaming ----------------------------------------------------------------------
 
-    def _events(self, response: httpx.Response, model: str | None) -> Iterator[str | ChatResult]:
+    def _events(
+        self, response: httpx.Response, model: str | None, name: str | None
+    ) -> Iterator[str | ChatResult]:
         import httpx
 
-        reader = _StreamReader(model)
+        reader = _StreamReader(model, name)
         parser = SSEParser()
         started = time.monotonic()
         try:
@@ -284,7 +298,7 @@ class OpenRouterClient:
             ) from None
         except (httpx.TransportError, httpx.DecodingError):
             # The connection broke mid-body (e.g. a chunked stream without its end).
-            raise errors.cut_off(model, output_began=reader.began) from None
+            raise errors.cut_off(name, output_began=reader.began) from None
         self._note(
             f"< stream ended after {time.monotonic() - started:.2f} s: {reader.events} events, "
             f"finish_reason={reader.finish_reason}, "
@@ -420,8 +434,9 @@ class OpenRouterClient:
 class _StreamReader:
     """Turns a chat stream's events into text pieces and, at the end, a ChatResult."""
 
-    def __init__(self, model: str | None) -> None:
+    def __init__(self, model: str | None, name: str | None) -> None:
         self.model = model
+        self.name = name  # what errors call the model
         self.parts: list[str] = []
         self.began = False
         self.done = False
@@ -443,12 +458,12 @@ class _StreamReader:
             chunk = json.loads(data)
         except ValueError:
             if last:  # the final event of a stream that stopped mid-line
-                raise errors.cut_off(self.model, output_began=self.began) from None
+                raise errors.cut_off(self.name, output_began=self.began) from None
             raise errors.unreadable("a stream event", data, output_began=self.began) from None
         if not isinstance(chunk, dict):
             raise errors.unreadable("a stream event", data, output_began=self.began)
         if chunk.get("error"):
-            raise errors.error_for_stream_event(chunk, model=self.model, output_began=self.began)
+            raise errors.error_for_stream_event(chunk, model=self.name, output_began=self.began)
         self.id = self.id or _text(chunk.get("id"))
         self.served_by = _text(chunk.get("model")) or self.served_by
         self.provider = _text(chunk.get("provider")) or self.provider
@@ -462,7 +477,7 @@ class _StreamReader:
         if reason == "error":
             raise errors.error_for_stream_event(
                 {"error": {"message": 'the model stopped with finish_reason "error"'}},
-                model=self.model,
+                model=self.name,
                 output_began=self.began,
             )
         self.finish_reason = reason or self.finish_reason
@@ -476,7 +491,7 @@ class _StreamReader:
 
     def result(self) -> ChatResult:
         if not self.done and self.finish_reason is None:
-            raise errors.cut_off(self.model, output_began=self.began)
+            raise errors.cut_off(self.name, output_began=self.began)
         return ChatResult(
             id=self.id,
             model=self.served_by or self.model,

@@ -322,16 +322,3 @@ def unseen_partial(error: MoltbotError) -> None:
     """Reword a hint pointing at the part of a reply printed above, when none was printed."""
     if error.hint and error.hint.startswith(PARTIAL_SHOWN):
         error.hint = PARTIAL_UNSEEN + error.hint[len(PARTIAL_SHOWN) :]
-
-
-def name_ref(error: MoltbotError, model_id: str, ref: str) -> None:
-    """Call the model by the ref the user knows (`openrouter/a/b`) rather than its wire id.
-
-    Only moltbot's own words change: they come before the first ": ", and what follows
-    is the server's text, which stays as it was said.
-    """
-    if model_id == ref:
-        return
-    own, colon, said = error.message.partition(": ")
-    wire = re.compile(rf"(?<![\w/.~:-]){re.escape(model_id)}(?![\w/.~:+-])")
-    error.message = wire.sub(lambda _: ref, own) + colon + said
