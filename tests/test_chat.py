@@ -78,7 +78,13 @@ def chat(*args: str, input: str | None = None, env: dict[str, str] | None = None
 
 
 def body(model: str, messages: list[dict[str, str]] | None = None, **fields: Any) -> dict[str, Any]:
-    return {"model": model, "messages": messages or HI, **fields, "stream": True}
+    return {
+        "model": model,
+        "messages": messages or HI,
+        **fields,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
 
 
 # -- the request body ----------------------------------------------------------------------
@@ -90,7 +96,7 @@ def test_seed_example_primary_goes_out_with_only_anthropic(
     config(SEED_ROUTING)
     result = chat("hi")
     assert result.code == 0, result.stderr
-    assert result.stdout == f"Hello from {SONNET}!"
+    assert result.stdout == f"Hello from {SONNET}!\n"
     assert result.stderr == ""
     assert fake_openrouter.chat_bodies() == [body(SONNET, provider={"only": ["anthropic"]})]
 
@@ -102,7 +108,7 @@ def test_seed_example_second_model_by_alias_or_ref_goes_out_with_its_order(
     config(SEED_ROUTING)
     result = chat("-m", alias, "hi")
     assert result.code == 0, result.stderr
-    assert result.stdout == f"Hello from {GPT}!"
+    assert result.stdout == f"Hello from {GPT}!\n"
     assert fake_openrouter.chat_bodies() == [body(GPT, provider={"order": ["anthropic", "openai"]})]
 
 
@@ -234,8 +240,11 @@ def test_no_stream_sends_stream_false_and_prints_the_reply(
 ) -> None:
     result = chat("--no-stream", "hi")
     assert result.code == 0, result.stderr
-    assert result.stdout == f"Hello from {SONNET}!"
-    assert fake_openrouter.chat_bodies() == [{**body(SONNET), "stream": False}]
+    assert result.stdout == f"Hello from {SONNET}!\n"
+    unstreamed = {
+        field: value for field, value in body(SONNET).items() if field != "stream_options"
+    }
+    assert fake_openrouter.chat_bodies() == [{**unstreamed, "stream": False}]
 
 
 # -- prompt sources ------------------------------------------------------------------------
@@ -246,7 +255,7 @@ def test_piped_stdin_is_appended_to_the_prompt_as_context(
 ) -> None:
     result = chat("summarize", input="text\nmore text\n")
     assert result.code == 0, result.stderr
-    assert result.stdout == f"Hello from {SONNET}!"
+    assert result.stdout == f"Hello from {SONNET}!\n"
     assert fake_openrouter.chat_bodies()[0]["messages"] == [
         {"role": "user", "content": "summarize\n\ntext\nmore text"}
     ]
@@ -274,7 +283,7 @@ def test_echo_piped_through_a_real_shell(fake_openrouter: FakeOpenRouter) -> Non
     command = f"echo text | {sys.executable} -m moltbot_cli chat summarize | cat"
     completed = in_a_shell(command)
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout == f"Hello from {SONNET}!"
+    assert completed.stdout == f"Hello from {SONNET}!\n"
     assert fake_openrouter.chat_bodies()[0]["messages"][0]["content"] == "summarize\n\ntext"
 
 
@@ -350,7 +359,7 @@ def test_dry_run_works_without_a_key(fake_openrouter: FakeOpenRouter) -> None:
 def test_usage_goes_to_stderr(fake_openrouter: FakeOpenRouter) -> None:
     result = chat("--usage", "hi")
     assert result.code == 0, result.stderr
-    assert result.stdout == f"Hello from {SONNET}!"
+    assert result.stdout == f"Hello from {SONNET}!\n"
     assert result.stderr == (
         f"Usage: model {SONNET}, provider Anthropic, tokens 5 in + 3 out = 8, cost $0.000060\n"
     )
@@ -359,7 +368,7 @@ def test_usage_goes_to_stderr(fake_openrouter: FakeOpenRouter) -> None:
 def test_verbose_traces_requests_with_the_key_masked(fake_openrouter: FakeOpenRouter) -> None:
     result = run_moltbot("-v", "chat", "hi", env=KEY_ENV)
     assert result.code == 0, result.stderr
-    assert result.stdout == f"Hello from {SONNET}!"
+    assert result.stdout == f"Hello from {SONNET}!\n"
     assert TEST_KEY not in result.stderr
     lines = result.stderr.splitlines()
     assert lines[0].startswith(f"> POST {fake_openrouter.base_url}/chat/completions (try 1/4)")
@@ -373,7 +382,7 @@ def test_reply_cut_at_the_token_limit_says_so(fake_openrouter: FakeOpenRouter) -
     fake_openrouter.finish_reason = "length"
     result = chat("hi")
     assert result.code == 0
-    assert result.stdout == f"Hello from {SONNET}!"
+    assert result.stdout == f"Hello from {SONNET}!\n"
     assert "token limit" in result.stderr and "--max-tokens" in result.stderr
 
 
@@ -411,7 +420,7 @@ def test_a_new_user_onboards_then_chats_with_the_stored_key(
     assert onboard.code == 0, onboard.stderr
     result = run_moltbot("chat", "hello")  # no OPENROUTER_API_KEY: the keyring has it
     assert result.code == 0, result.stderr
-    assert result.stdout == f"Hello from {SONNET}!"
+    assert result.stdout == f"Hello from {SONNET}!\n"
     assert fake_openrouter.requests[-1].headers["authorization"] == f"Bearer {TEST_KEY}"
 
 
@@ -475,14 +484,14 @@ def test_the_key_in_the_config_env_block_is_used(
         (
             "error_mid_stream",
             7,
-            "Hell",
+            "Hell\n",
             f"Error: {SONNET_REF} failed in the middle of its reply: "
             "Provider disconnected unexpectedly",
         ),
         (
             "cut_off",
             7,
-            "Hell",
+            "Hell\n",
             f"Error: the reply from {SONNET_REF} was cut off before it finished",
         ),
         (
@@ -559,7 +568,7 @@ def test_json_mid_reply_failure_points_at_nothing_above(
     # The same failure without --json still points at the text it printed.
     plain = chat("--timeout", "0.5", "hi")
     assert plain.code == code
-    assert plain.stdout == "Hell"
+    assert plain.stdout == "Hell\n"
     assert plain.stderr.splitlines()[1].startswith("What arrived is above; ")
 
 
@@ -568,7 +577,7 @@ def test_429_once_with_retry_after_then_the_reply(fake_openrouter: FakeOpenRoute
     started = time.monotonic()
     result = chat("hi")
     assert result.code == 0, result.stderr
-    assert result.stdout == f"Hello from {SONNET}!"
+    assert result.stdout == f"Hello from {SONNET}!\n"
     assert result.stderr == ""
     assert rule.hits == 1 and len(fake_openrouter.chat_bodies()) == 2
     assert time.monotonic() - started >= 1.0
@@ -598,7 +607,7 @@ def test_stall_mid_reply_keeps_what_arrived(fake_openrouter: FakeOpenRouter) -> 
     fake_openrouter.fail("stall")
     result = chat("--timeout", "0.5", "hi")
     assert result.code == 8
-    assert result.stdout == "Hell"
+    assert result.stdout == "Hell\n"
     assert result.stderr.splitlines()[0] == "Error: the reply stopped arriving: nothing for 0.5 s"
 
 
@@ -606,7 +615,7 @@ def test_slow_drip_arrives_whole(fake_openrouter: FakeOpenRouter) -> None:
     fake_openrouter.fail("slow_drip", delay=0.05)
     result = chat("--timeout", "1", "hi")
     assert result.code == 0, result.stderr
-    assert result.stdout == f"Hello from {SONNET}!"
+    assert result.stdout == f"Hello from {SONNET}!\n"
 
 
 def test_refused_connection_exits_8(fake_openrouter: FakeOpenRouter) -> None:
@@ -681,7 +690,7 @@ def test_primary_fails_before_output_and_the_fallback_answers(
     fake_openrouter.fail(kind, model=SONNET, retry_after=0 if kind == "429" else None)
     result = chat("--timeout", "0.5", "--retries", "1", "hi")
     assert result.code == 0, result.stderr
-    assert result.stdout == f"Hello from {GPT}!"
+    assert result.stdout == f"Hello from {GPT}!\n"
     bodies = fake_openrouter.chat_bodies()
     assert bodies[-1] == FALLBACK_BODY
     assert bodies[:-1] == [PRIMARY_BODY] * len(bodies[:-1])
@@ -725,7 +734,7 @@ def test_no_fallback_once_output_began(fake_openrouter: FakeOpenRouter, config: 
     fake_openrouter.fail("error_mid_stream", model=SONNET)
     result = chat("hi")
     assert result.code == 7
-    assert result.stdout == "Hell"
+    assert result.stdout == "Hell\n"
     assert fake_openrouter.chat_bodies() == [PRIMARY_BODY]
 
 

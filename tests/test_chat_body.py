@@ -41,6 +41,7 @@ def test_meta_model_keeps_its_prefix_on_the_wire() -> None:
         "model": "openrouter/auto",
         "messages": HI,
         "stream": True,
+        "stream_options": {"include_usage": True},
     }
 
 
@@ -120,7 +121,7 @@ def test_provider_slugs() -> None:
 def test_usage_line_without_usage_or_provider() -> None:
     result = ChatResult(None, None, None, "x", "stop", None)
     assert usage_line(Served("openrouter/openai/gpt-5.2", result, fallback=False)) == (
-        "Usage: model openai/gpt-5.2, provider not reported"
+        "Usage: model openai/gpt-5.2, provider not reported, tokens not reported, cost not reported"
     )
 
 

@@ -449,7 +449,7 @@ def test_a_new_user_pins_a_cheap_together_model_as_the_fallback(
     fake.fail("503", model="anthropic/claude-sonnet-4-5")
     chat = run_moltbot("chat", "--usage", "hello", env=key)
     assert chat.code == 0, chat.stderr
-    assert chat.stdout == f"Hello from {LLAMA}!"
+    assert chat.stdout == f"Hello from {LLAMA}!\n"
     assert f"answered by {LLAMA_REF}" in chat.stderr
     assert "provider Together" in chat.stderr
     bodies = fake.chat_bodies()

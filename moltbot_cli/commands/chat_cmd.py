@@ -69,6 +69,12 @@ def chat(
     no_fallbacks: bool = typer.Option(
         False, "--no-fallbacks", help="Ask only this model, never the configured fallbacks."
     ),
+    no_stdin: bool = typer.Option(
+        False,
+        "-n",
+        "--no-stdin",
+        help="Never read stdin (as ssh -n): for loops that read lines and call moltbot.",
+    ),
 ) -> None:
     """Ask a model and stream its reply to stdout.
 
@@ -100,5 +106,6 @@ def chat(
             retries=retries,
             usage=usage,
             fallbacks=not no_fallbacks,
+            read_stdin=not no_stdin,
         ),
     )

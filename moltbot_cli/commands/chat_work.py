@@ -45,6 +45,7 @@ class ChatCommand:
     retries: int = 3
     usage: bool = False
     fallbacks: bool = True
+    read_stdin: bool = True
 
 
 def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
@@ -55,7 +56,9 @@ def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
             hint="Use a ref such as openrouter/anthropic/claude-sonnet-4-5 or an alias "
             "(`moltbot models list`), or leave -m out to ask the configured primary.",
         )
-    prompt = compose_prompt(command.words, piped_stdin())
+    prompt = compose_prompt(
+        command.words, piped_stdin() if command.read_stdin else None, stdin_read=command.read_stdin
+    )
     options = ChatOptions(
         system=command.system,
         temperature=command.temperature,
@@ -91,7 +94,7 @@ def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
         out.note(usage_line(served))
 
 
-def compose_prompt(words: list[str], stdin_text: str | None) -> str:
+def compose_prompt(words: list[str], stdin_text: str | None, *, stdin_read: bool = True) -> str:
     """Arguments, then piped text as context; at least one of them must say something."""
     asked = " ".join(words).strip()
     piped = (stdin_text or "").strip()
@@ -99,6 +102,11 @@ def compose_prompt(words: list[str], stdin_text: str | None) -> str:
         return f"{asked}\n\n{piped}"
     if asked or piped:
         return asked or piped
+    if not stdin_read:
+        raise UsageError(
+            "no prompt given, and -n/--no-stdin leaves stdin unread",
+            hint='Give the prompt as arguments: moltbot chat -n "hello".',
+        )
     raise UsageError(
         "no prompt given",
         hint='Give one as arguments (moltbot chat "hello") or on stdin '
@@ -145,30 +153,45 @@ def show_reply(
             break
         out.note(f"Note: {item.failed} failed ({item.error.message}); trying {item.next}")
         asking = item.next
-    streamed = False
-    tail = ""
+    shown = ReplyOnStdout(out)
     try:
         while not isinstance(item, Served):
             if isinstance(item, str):
-                if not out.is_json:
-                    out.stream_text(item)
-                streamed, tail = True, item[-1:]
+                shown.write(item)
             item = next(items)
     except (MoltbotError, KeyboardInterrupt) as error:
         if out.is_json and isinstance(error, MoltbotError):
             unseen_partial(error)  # the part that arrived was never printed
-        if streamed and not out.is_json and out.stdout_is_terminal and tail != "\n":
-            out.stream_text("\n")  # so an error, or the shell prompt, starts a line of its own
+        shown.end()  # so the error, or the shell prompt, starts a line of its own
         raise
-    content = item.result.content
-    if not out.is_json:
-        if not streamed and content:
-            # Nothing was streamed (--no-stream): the whole reply goes out now.
-            out.stream_text(content)
-            tail = content[-1:]
-        if out.stdout_is_terminal and tail not in ("", "\n"):
-            out.stream_text("\n")
+    if not shown.began:
+        # Nothing was streamed (--no-stream, or a whole answer to a streamed request).
+        shown.write(item.result.content)
+    shown.end()
     return item
+
+
+class ReplyOnStdout:
+    """The reply's text on stdout (none with --json), ending in exactly one newline.
+
+    `began` says whether any text was written: it is what "output began" means.
+    """
+
+    def __init__(self, out: Output) -> None:
+        self.out = out
+        self.began = False
+        self._tail = ""
+
+    def write(self, text: str) -> None:
+        if self.out.is_json or not text:
+            return
+        self.out.stream_text(text)
+        self.began, self._tail = True, text[-1]
+
+    def end(self) -> None:
+        if self.began and self._tail != "\n":
+            self.out.stream_text("\n")
+            self._tail = "\n"
 
 
 def usage_line(served: Served) -> str:
@@ -178,12 +201,30 @@ def usage_line(served: Served) -> str:
         f"model {result.model or refs.wire_id(served.ref)}",
         f"provider {result.provider or 'not reported'}",
     ]
-    prompt_tokens = usage.get("prompt_tokens")
-    completion_tokens = usage.get("completion_tokens")
-    total = usage.get("total_tokens")
-    if prompt_tokens is not None or completion_tokens is not None:
-        parts.append(f"tokens {prompt_tokens} in + {completion_tokens} out = {total}")
+    prompt_tokens = _count(usage.get("prompt_tokens"))
+    completion_tokens = _count(usage.get("completion_tokens"))
+    if prompt_tokens is None and completion_tokens is None:
+        # Servers that ignore stream_options send none; say so rather than print nothing.
+        parts.append("tokens not reported")
+    else:
+        total = _count(usage.get("total_tokens"))
+        if total is None and prompt_tokens is not None and completion_tokens is not None:
+            total = prompt_tokens + completion_tokens
+        parts.append(
+            f"tokens {_or_unknown(prompt_tokens)} in + {_or_unknown(completion_tokens)} out"
+            f" = {_or_unknown(total)}"
+        )
     cost = usage.get("cost")
     if isinstance(cost, (int, float)) and not isinstance(cost, bool):
         parts.append(f"cost ${cost:.6f}")
+    else:
+        parts.append("cost not reported")
     return "Usage: " + ", ".join(parts)
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _or_unknown(value: int | None) -> str:
+    return "?" if value is None else str(value)

@@ -84,6 +84,8 @@ def build_body(
     if provider:
         body["provider"] = provider
     body["stream"] = options.stream
+    if options.stream:
+        body["stream_options"] = {"include_usage": True}  # so --usage has tokens to show
     return body
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from moltbot_cli import __version__
-from moltbot_cli.errors import AuthError, UsageError
+from moltbot_cli.errors import AuthError, MoltbotError, UsageError
 from moltbot_cli.masking import mask_key
 from moltbot_cli.openrouter import errors
 from moltbot_cli.openrouter.sse import SSEEvent, SSEParser
@@ -214,8 +214,10 @@ class OpenRouterClient:
         `name` is what errors call the model (the user's ref); the body's id by default.
         """
         name = name or _text(body.get("model"))
+        # stream_options is refused by some servers when not streaming.
+        unstreamed = {field: value for field, value in body.items() if field != "stream_options"}
         response = self._send(
-            "POST", "/chat/completions", body={**body, "stream": False}, model=name
+            "POST", "/chat/completions", body={**unstreamed, "stream": False}, model=name
         )
         try:
             payload = self._read_json(response, "a reply", model=name)
@@ -276,13 +278,20 @@ class OpenRouterClient:
             for chunk in response.iter_bytes():
                 # What one network read brings goes out as one piece: a fast stream then
                 # costs one write to stdout per read, not one per token.
-                pieces = []
-                for event in parser.feed(chunk):
-                    piece = reader.take(event, last=False)
-                    if piece:
-                        pieces.append(piece)
-                    if reader.done:
-                        break
+                pieces: list[str] = []
+                try:
+                    for event in parser.feed(chunk):
+                        piece = reader.take(event, last=False)
+                        if piece:
+                            pieces.append(piece)
+                        if reader.done:
+                            break
+                except MoltbotError:
+                    # The error counts the text before it as output that began: hand that
+                    # text over first, so the caller shows it before the error.
+                    if pieces:
+                        yield "".join(pieces)
+                    raise
                 if pieces:
                     yield "".join(pieces)
                 if reader.done:
@@ -446,6 +455,7 @@ class _StreamReader:
         self.provider: str | None = None
         self.finish_reason: str | None = None
         self.usage: dict[str, Any] | None = None
+        self.tool_calls = False
 
     def take(self, event: SSEEvent, *, last: bool) -> str | None:
         """The text this event adds; raises on an error event or unreadable data."""
@@ -483,6 +493,8 @@ class _StreamReader:
         self.finish_reason = reason or self.finish_reason
         delta = choice.get("delta")
         content = delta.get("content") if isinstance(delta, dict) else None
+        if isinstance(delta, dict) and delta.get("tool_calls"):
+            self.tool_calls = True
         if isinstance(content, str) and content:
             self.began = True
             self.parts.append(content)
@@ -492,6 +504,8 @@ class _StreamReader:
     def result(self) -> ChatResult:
         if not self.done and self.finish_reason is None:
             raise errors.cut_off(self.name, output_began=self.began)
+        if not self.parts and not self.tool_calls:
+            raise errors.empty_reply(self.name, self.finish_reason)
         return ChatResult(
             id=self.id,
             model=self.served_by or self.model,
@@ -513,12 +527,20 @@ def _checked_completion(payload: Any, model: str | None) -> dict[str, Any]:
         raise errors.unreadable(
             "a reply without choices", json.dumps(payload)[:200], output_began=False
         )
-    if choices[0].get("finish_reason") == "error":
+    choice = choices[0]
+    if choice.get("finish_reason") == "error":
         raise errors.error_for_stream_event(
             {"error": {"message": 'the model stopped with finish_reason "error"'}},
             model=model,
             output_began=False,
         )
+    message = choice.get("message")
+    if not isinstance(message, dict) or not (
+        (isinstance(message.get("content"), str) and message["content"])
+        or message.get("tool_calls")
+    ):
+        reason = choice.get("finish_reason")
+        raise errors.empty_reply(model, reason if isinstance(reason, str) else None)
     return payload
 
 

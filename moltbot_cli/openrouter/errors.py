@@ -298,6 +298,18 @@ def cut_off(model: str | None, *, output_began: bool) -> UpstreamError:
     )
 
 
+def empty_reply(model: str | None, finish_reason: str | None) -> UpstreamError:
+    """A 200 that carries no text and no tool call: nothing a caller can use."""
+    said = f"; finish_reason {finish_reason}" if finish_reason else ""
+    if finish_reason == "length":
+        hint = "It ran out of tokens before writing any text; allow more with --max-tokens N."
+    else:
+        hint = "Try again, or pick another model with -m."
+    return ModelUnavailable(
+        f"the model returned an empty reply ({model or 'no model named'}{said})", hint=hint
+    )
+
+
 def connection_failed(url: str, reason: str) -> NetworkError:
     return NetworkError(
         f"cannot reach OpenRouter at {url}: {reason}",
