@@ -15,7 +15,14 @@ import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption
 
 from moltbot_cli import __version__
-from moltbot_cli.commands import chat_cmd, config_cmd, models_cmd, onboard_cmd
+from moltbot_cli.commands import (
+    chat_cmd,
+    config_cmd,
+    logs_cmd,
+    models_cmd,
+    onboard_cmd,
+    usage_cmd,
+)
 from moltbot_cli.commands.context import AppContext
 from moltbot_cli.errors import ExitCode, MoltbotError, report
 
@@ -36,6 +43,10 @@ app.command("onboard", short_help="Set up your OpenRouter key and a default mode
 )
 app.add_typer(models_cmd.app, name="models")
 app.command("chat")(chat_cmd.chat)
+app.add_typer(logs_cmd.app, name="logs")
+app.command("usage", short_help="Calls, tokens and cost from the call log, totalled.")(
+    usage_cmd.usage
+)
 
 
 GLOBAL_OPTIONS = ("--config", "-v", "--verbose", "--version")

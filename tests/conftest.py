@@ -22,6 +22,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     monkeypatch.setenv("MOLTBOT_CONFIG_PATH", str(home / "config" / "moltbot" / "moltbot.json"))
     monkeypatch.setenv("MOLTBOT_CACHE_DIR", str(home / "cache" / "moltbot"))
+    monkeypatch.setenv("MOLTBOT_DATA_DIR", str(home / "data" / "moltbot"))
     # Nothing listens here: a test that forgets to start a fake server fails fast.
     monkeypatch.setenv("OPENROUTER_BASE_URL", "http://127.0.0.1:9/api/v1")
     # A file-backed keyring of the suite's own, kept inside the sandbox.
@@ -42,6 +43,12 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 @pytest.fixture
 def config_file(isolated_environment: Path) -> Path:
     return Path(os.environ["MOLTBOT_CONFIG_PATH"])
+
+
+@pytest.fixture
+def log_file(isolated_environment: Path) -> Path:
+    """The call log's database: where every chat is recorded."""
+    return Path(os.environ["MOLTBOT_DATA_DIR"]) / "logs.db"
 
 
 @pytest.fixture

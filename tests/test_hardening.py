@@ -187,6 +187,11 @@ def test_a_pasted_key_with_spaces_and_newlines_is_stored_clean(
         ["models", "auth"],
         ["models", "auth", "paste-token"],
         ["models", "auth", "logout"],
+        ["logs"],
+        ["logs", "list"],
+        ["logs", "show"],
+        ["logs", "prune"],
+        ["usage"],
     ],
 )
 def test_every_help_page_works_and_says_what_the_command_does(command: list[str]) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("httpx", "keyring", "rich", "pydantic")
+HEAVY = ("httpx", "keyring", "rich", "pydantic", "sqlite3")
 PROBE = """
 import json, sys
 heavy = set(json.loads(sys.argv[2]))

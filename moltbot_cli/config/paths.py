@@ -33,3 +33,13 @@ def cache_dir() -> Path:
 def credentials_path(config_file: Path) -> Path:
     """The key fallback file lives beside the config file and follows it."""
     return config_file.with_name(CREDENTIALS_FILENAME)
+
+
+def data_dir() -> Path:
+    """Where the call log lives: `MOLTBOT_DATA_DIR`, else the platform's user data dir."""
+    from_env = os.environ.get("MOLTBOT_DATA_DIR")
+    if from_env:
+        return Path(from_env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("moltbot"))

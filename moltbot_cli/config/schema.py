@@ -471,6 +471,7 @@ CONFIG = Obj(
                 ),
             }
         ),
+        "logs": Obj({"enabled": Bool()}),
     }
 )
 

@@ -24,6 +24,7 @@ MODELS_PATH: Path = ("agents", "defaults", "models")
 BASE_URL_PATH: Path = ("models", "providers", "openrouter", "baseUrl")
 ENV_KEY_PATH: Path = ("env", "OPENROUTER_API_KEY")
 AUTH_PROFILE_PATH: Path = ("auth", "profiles", "openrouter:default")
+LOGS_ENABLED_PATH: Path = ("logs", "enabled")
 
 
 def unset_references(value: Any, path: Path = ()) -> list[tuple[Path, str]]:
@@ -141,3 +142,8 @@ class Settings:
     def env_api_key(self) -> str | None:
         value = dig(self.data, ENV_KEY_PATH)
         return value if isinstance(value, str) and value else None
+
+    @property
+    def logs_enabled(self) -> bool:
+        """Whether chats are logged: `logs.enabled`, true unless set to false."""
+        return dig(self.data, LOGS_ENABLED_PATH) is not False
