@@ -344,6 +344,9 @@ def test_show_lists_every_model_with_routing_as_sent(config_file: Path) -> None:
     assert one == {
         "key": "openrouter/openai/gpt-5.2",
         "provider": {"order": ["anthropic", "openai"]},
+        "sources": {
+            "order": 'agents.defaults.models["openrouter/openai/gpt-5.2"].compat.openRouterRouting'
+        },
     }
 
 

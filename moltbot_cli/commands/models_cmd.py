@@ -91,6 +91,7 @@ app.add_typer(fallbacks_app, name="fallbacks")
 app.add_typer(routing_app, name="routing")
 
 REF_HELP = "A model: openrouter/<author>/<slug> (the prefix is optional) or an alias."
+GLOBAL_HELP = "The routing for every OpenRouter model (a model's own routing wins over it)."
 JSON_HELP = "Print JSON."
 
 
@@ -278,24 +279,27 @@ def routing_show_command(
     ref: str | None = typer.Argument(
         None, metavar="REF", help=REF_HELP, autocompletion=completion.model_refs
     ),
+    global_: bool = typer.Option(False, "--global", help=GLOBAL_HELP),
     json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Show the routing sent with each model (or one), as OpenRouter receives it.
+    """Show the routing sent with each model (or one), as OpenRouter receives it, and
+    where each field comes from (the model's own routing or the global one).
 
     Example: moltbot models routing show
     """
     from moltbot_cli.commands.models_routing_work import show
 
     app = app_context(ctx)
-    show(app, app.output(json=json), ref)
+    show(app, app.output(json=json), ref, global_only=global_)
 
 
 @routing_app.command("set")
 def routing_set_command(
     ctx: typer.Context,
-    ref: str = typer.Argument(
-        ..., metavar="REF", help=REF_HELP, autocompletion=completion.model_refs
+    ref: str | None = typer.Argument(
+        None, metavar="REF", help=REF_HELP, autocompletion=completion.model_refs
     ),
+    global_: bool = typer.Option(False, "--global", help=GLOBAL_HELP),
     only: str | None = typer.Option(
         None, "--only", metavar="SLUG,...", help="Use only these providers."
     ),
@@ -332,6 +336,12 @@ def routing_set_command(
     sort: str | None = typer.Option(
         None, "--sort", metavar="price|throughput|latency", help="Prefer providers by this."
     ),
+    sort_partition: str | None = typer.Option(
+        None,
+        "--sort-partition",
+        metavar="model|none",
+        help="With fallback models: sort within each model (model) or across them all (none).",
+    ),
     max_price_prompt: float | None = typer.Option(
         None, "--max-price-prompt", metavar="USD", help="Most to pay per million input tokens."
     ),
@@ -341,6 +351,18 @@ def routing_set_command(
         metavar="USD",
         help="Most to pay per million output tokens.",
     ),
+    preferred_min_throughput: str | None = typer.Option(
+        None,
+        "--preferred-min-throughput",
+        metavar="TOK/S|pNN=N,...",
+        help="Prefer providers this fast (tokens/s), e.g. 50 or p50=50,p90=20.",
+    ),
+    preferred_max_latency: str | None = typer.Option(
+        None,
+        "--preferred-max-latency",
+        metavar="SECONDS|pNN=N,...",
+        help="Prefer providers answering within this, e.g. 2 or p90=3.",
+    ),
     unset: list[str] | None = typer.Option(
         None,
         "--unset",
@@ -348,7 +370,7 @@ def routing_set_command(
         help="Remove one setting, e.g. --unset order (repeatable).",
     ),
 ) -> None:
-    """Change a model's routing; settings not given stay as they are.
+    """Change a model's routing (or with --global every model's); settings not given stay.
 
     Example: moltbot models routing set meta-llama/llama-3.3-70b-instruct --only together
     """
@@ -365,25 +387,29 @@ def routing_set_command(
         zdr=zdr,
         quantizations=quantizations,
         sort=sort,
+        sort_partition=sort_partition,
         max_price_prompt=max_price_prompt,
         max_price_completion=max_price_completion,
+        preferred_min_throughput=preferred_min_throughput,
+        preferred_max_latency=preferred_max_latency,
         unset=list(unset or []),
     )
-    set_routing(app, app.output(), ref, changes)
+    set_routing(app, app.output(), ref, changes, global_only=global_)
 
 
 @routing_app.command("clear")
 def routing_clear_command(
     ctx: typer.Context,
-    ref: str = typer.Argument(
-        ..., metavar="REF", help=REF_HELP, autocompletion=completion.model_refs
+    ref: str | None = typer.Argument(
+        None, metavar="REF", help=REF_HELP, autocompletion=completion.model_refs
     ),
+    global_: bool = typer.Option(False, "--global", help=GLOBAL_HELP),
 ) -> None:
-    """Remove a model's routing: OpenRouter picks the providers again.
+    """Remove a model's routing (or with --global every model's): OpenRouter picks again.
 
     Example: moltbot models routing clear meta-llama/llama-3.3-70b-instruct
     """
     from moltbot_cli.commands.models_routing_work import clear
 
     app = app_context(ctx)
-    clear(app, app.output(), ref)
+    clear(app, app.output(), ref, global_only=global_)

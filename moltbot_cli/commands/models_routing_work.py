@@ -1,9 +1,13 @@
-"""The work behind `moltbot models routing`: per-model provider routing from the command line.
+"""The work behind `moltbot models routing`: provider routing from the command line.
 
-Routing lives at `agents.defaults.models[ref].compat.openRouterRouting` in camelCase (or
-snake_case, when the user wrote it that way: an edit keeps their spelling and never adds
-the other one). What a chat sends is OpenRouter's snake_case `provider` object, and that
-is what `show` prints, so users see exactly what goes on the wire.
+A model's routing lives at `agents.defaults.models[ref].compat.openRouterRouting` (the
+seed's spelling, what a new entry gets) or at `...params.provider` (today's Moltbot/
+OpenClaw's): an edit goes where the model's routing already is. Routing for every model
+lives at `models.providers.openrouter.params.provider` (`--global`). Fields are camelCase
+or snake_case as the user wrote them: an edit keeps their spelling and never adds the
+other one. What a chat sends is OpenRouter's snake_case `provider` object, the global
+routing with the model's own over it field by field, and that is what `show` prints,
+with where each field came from.
 """
 
 from __future__ import annotations
@@ -23,13 +27,20 @@ from moltbot_cli.commands.models_work import (
     prune_empty,
 )
 from moltbot_cli.config.document import Document
-from moltbot_cli.config.pathexpr import Path
-from moltbot_cli.config.settings import Settings
+from moltbot_cli.config.pathexpr import Path, format_path
+from moltbot_cli.config.settings import (
+    GLOBAL_ROUTING_PATH,
+    MODEL_ROUTING_KEYS,
+    EffectiveRouting,
+    Settings,
+)
 from moltbot_cli.console import Output
 from moltbot_cli.errors import AuthError, UsageError
 from moltbot_cli.openrouter import routing
 
-ROUTING_KEY: Path = ("compat", "openRouterRouting")
+GLOBAL_LABEL = "every OpenRouter model"
+PERCENTILES = ("p50", "p75", "p90", "p99")
+SORT_PARTITIONS = ("model", "none")
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?")
 # A quick look at who serves the model, to catch a mistyped slug before it is saved.
 SLUG_CHECK_TIMEOUT = 5.0
@@ -40,6 +51,7 @@ UNSETTABLE: dict[str, str] = {
     **{camel: snake for snake, camel in routing.FIELDS.items()},
     "max-price-prompt": "max_price.prompt",
     "max-price-completion": "max_price.completion",
+    "sort-partition": "sort.partition",
 }
 UNSETTABLE_NAMES = [
     name for name in UNSETTABLE if "_" not in name and not any(c.isupper() for c in name)
@@ -59,8 +71,11 @@ class RoutingChanges:
     zdr: bool | None = None
     quantizations: str | None = None
     sort: str | None = None
+    sort_partition: str | None = None
     max_price_prompt: float | None = None
     max_price_completion: float | None = None
+    preferred_min_throughput: str | None = None
+    preferred_max_latency: str | None = None
     unset: list[str] = field(default_factory=list)
 
 
@@ -108,6 +123,38 @@ def _price(value: float, flag: str) -> float | int:
     return int(value) if value.is_integer() else value
 
 
+def _number(text: str, flag: str) -> float | int:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise UsageError(
+            f"{flag}: {text.strip()!r} is not a number 0 or more; nothing was changed.",
+            hint=f"For example {flag} 50, or by percentile {flag} p50=50,p90=20.",
+        )
+    return int(value) if value.is_integer() else value
+
+
+def _performance(text: str, flag: str) -> float | int | dict[str, float | int]:
+    """A number, or percentiles as `p50=50,p90=20` (OpenRouter's `{p50, p75, p90, p99}`)."""
+    if "=" not in text:
+        return _number(text, flag)
+    percentiles: dict[str, float | int] = {}
+    for part in text.split(","):
+        name, _, number = (piece.strip() for piece in part.partition("="))
+        if name not in PERCENTILES:
+            raise UsageError(
+                f"{flag}: {name!r} is not a percentile (use {', '.join(PERCENTILES)}); "
+                "nothing was changed.",
+                hint=f"For example {flag} p50=50,p90=20, or a plain number.",
+            )
+        if name in percentiles:
+            raise UsageError(f"{flag}: {name} is given twice; nothing was changed.")
+        percentiles[name] = _number(number, flag)
+    return percentiles
+
+
 def wanted_fields(changes: RoutingChanges) -> tuple[dict[str, Any], list[str]]:
     """The fields to set (snake_case name → config value) and those to remove.
 
@@ -132,6 +179,14 @@ def wanted_fields(changes: RoutingChanges) -> tuple[dict[str, Any], list[str]]:
         values["quantizations"] = list(dict.fromkeys(chosen))
     if changes.sort is not None:
         values["sort"] = _choice(changes.sort, routing.SORTS, "--sort")
+    if changes.sort_partition is not None:
+        partition = _choice(changes.sort_partition, SORT_PARTITIONS, "--sort-partition")
+        # The object form; `by` comes from --sort, else from the sort already configured.
+        values["sort"] = {"by": values.get("sort"), "partition": partition}
+    for name in ("preferred_min_throughput", "preferred_max_latency"):
+        text = getattr(changes, name)
+        if text is not None:
+            values[name] = _performance(text, "--" + name.replace("_", "-"))
     max_price: dict[str, float | int] = {}
     if changes.max_price_prompt is not None:
         max_price["prompt"] = _price(changes.max_price_prompt, "--max-price-prompt")
@@ -171,71 +226,173 @@ def _spelling(routing_data: Any, snake: str) -> str:
     return routing.FIELDS[snake]
 
 
-def apply_changes(
-    document: Document, ref: str, values: dict[str, Any], removed: list[str]
-) -> Document:
-    """Merge the new settings into the model's routing; fields not named stay as they are."""
+def routing_path(document: Document, ref: str | None) -> tuple[Path, Path]:
+    """Where the routing to edit lives, and how far up emptied parents may be removed.
+
+    A model's routing is edited where it already is (`compat.openRouterRouting` or
+    `params.provider`); a model without any gets the seed's `compat.openRouterRouting`.
+    """
+    if ref is None:
+        return GLOBAL_ROUTING_PATH, ()
     entry = entry_path(document, ref)
-    base = (*entry, *ROUTING_KEY)
+    settings = Settings(document.data if isinstance(document.data, dict) else {})
+    keys = settings.routing_key(ref) or MODEL_ROUTING_KEYS[0]
+    return (*entry, *keys), entry[:-1]
+
+
+def _merged_sort(wanted: Any, current: Any) -> Any:
+    """`--sort` keeps a configured partition; `--sort-partition` keeps a configured `by`."""
+    if isinstance(wanted, str):
+        return {**current, "by": wanted} if isinstance(current, dict) else wanted
+    by = wanted["by"]
+    if by is None:
+        by = current.get("by") if isinstance(current, dict) else current
+    if not isinstance(by, str):
+        raise UsageError(
+            "--sort-partition needs a sort to partition: add --sort price|throughput|latency; "
+            "nothing was changed."
+        )
+    return {"by": by, "partition": wanted["partition"]}
+
+
+def apply_changes(
+    document: Document, ref: str | None, values: dict[str, Any], removed: list[str]
+) -> Document:
+    """Merge the new settings into the routing (a model's, or with ref None the global one);
+    fields not named stay as they are."""
+    base, stop = routing_path(document, ref)
     current = document.get(base) if document.has(base) else {}
     for snake, value in values.items():
         key = _spelling(current, snake)
         if snake == "max_price":
             for part, price in value.items():
                 document = document.set((*base, key, part), price)
+        elif snake == "sort":
+            existing = current.get(key) if isinstance(current, dict) else None
+            document = document.set((*base, key), _merged_sort(value, existing))
         else:
             document = document.set((*base, key), value)
     for name in removed:
         snake, _, part = name.partition(".")
-        path = (*base, _spelling(current, snake), *((part,) if part else ()))
+        key = _spelling(current, snake)
+        if snake == "sort" and part:
+            # Without its partition, the object form goes back to the word it sorts by.
+            existing = document.get((*base, key)) if document.has((*base, key)) else None
+            if isinstance(existing, dict) and isinstance(existing.get("by"), str):
+                document = document.set((*base, key), existing["by"])
+            continue
+        path = (*base, key, *((part,) if part else ()))
         if document.has(path):
             document = document.unset(path)
             document = prune_empty(document, path[:-1], base)
-    return prune_empty(document, base, entry[:-1])
+    return prune_empty(document, base, stop)
 
 
 def _wire(settings: Settings, ref: str) -> dict[str, Any]:
-    return routing.provider_object(settings.routing(ref))
+    return settings.effective_routing(ref).provider
 
 
-def show(app: AppContext, out: Output, text: str | None) -> None:
+def show(app: AppContext, out: Output, text: str | None, *, global_only: bool = False) -> None:
     settings = app.store.settings()
+    global_wire = routing.provider_object(settings.global_routing)
+    if global_only:
+        if text is not None:
+            raise UsageError("give a model or --global, not both")
+        if out.is_json:
+            out.json({"global": global_wire, "path": format_path(GLOBAL_ROUTING_PATH)})
+        elif global_wire:
+            _show_one(out, GLOBAL_LABEL, EffectiveRouting(global_wire), sources=False)
+        else:
+            out.line(f"{GLOBAL_LABEL}: no routing (OpenRouter picks the providers).")
+        return
     if text is not None:
         ref = settings.resolve(text)
-        provider = _wire(settings, ref)
+        effective = settings.effective_routing(ref)
         if out.is_json:
-            out.json({"key": ref, "provider": provider})
-        elif provider:
-            _show_one(out, ref, provider)
+            out.json({"key": ref, "provider": effective.provider, "sources": effective.sources})
+        elif effective.provider:
+            _show_one(out, ref, effective)
         else:
             out.line(f"{ref}: no routing (OpenRouter picks the providers).")
         return
-    every = {ref: _wire(settings, ref) for ref in settings.model_entries}
-    configured = {ref: provider for ref, provider in every.items() if provider}
+    configured = {
+        ref: settings.effective_routing(ref)
+        for ref in settings.model_entries
+        if settings.routing(ref)
+    }
     if out.is_json:
-        out.json({"routing": configured})
+        payload: dict[str, Any] = {
+            "routing": {ref: effective.provider for ref, effective in configured.items()}
+        }
+        if global_wire:
+            payload["global"] = global_wire
+        out.json(payload)
         return
-    for index, (ref, provider) in enumerate(configured.items()):
-        if index:
+    blocks = 0
+    if global_wire:
+        _show_one(out, GLOBAL_LABEL, EffectiveRouting(global_wire), sources=False)
+        blocks += 1
+    for ref, effective in configured.items():
+        if blocks:
             out.line()
-        _show_one(out, ref, provider)
-    if not configured:
+        _show_one(out, ref, effective, sources=bool(global_wire))
+        blocks += 1
+    if not blocks:
         out.note(
             "No model has routing: OpenRouter picks the providers. "
             "Set some with `moltbot models routing set REF --only SLUG`."
         )
 
 
-def _show_one(out: Output, ref: str, provider: dict[str, Any]) -> None:
-    """The `provider` object a chat sends, one field a line."""
-    out.line(f"{ref} (sent as provider):")
-    for name, value in provider.items():
-        out.line(f"  {name}: {json.dumps(value, ensure_ascii=False)}")
+def _source_label(source: str) -> str:
+    return f"global ({source})" if source == format_path(GLOBAL_ROUTING_PATH) else source
 
 
-def set_routing(app: AppContext, out: Output, text: str, changes: RoutingChanges) -> None:
+def _show_one(
+    out: Output, label: str, effective: EffectiveRouting, *, sources: bool = True
+) -> None:
+    """The `provider` object a chat sends, one field a line, with where each came from."""
+    out.line(f"{label} (sent as provider):")
+    fields = [
+        (f"  {name}: {json.dumps(value, ensure_ascii=False)}", effective.sources.get(name))
+        for name, value in effective.provider.items()
+    ]
+    width = max(len(text) for text, _ in fields)
+    for text, source in fields:
+        if sources and source:
+            out.line(f"{text.ljust(width)}  from {_source_label(source)}")
+        else:
+            out.line(text)
+
+
+def set_routing(
+    app: AppContext,
+    out: Output,
+    text: str | None,
+    changes: RoutingChanges,
+    *,
+    global_only: bool = False,
+) -> None:
     values, removed = wanted_fields(changes)
+    if global_only != (text is None):
+        raise UsageError(
+            "give a model or --global, not both"
+            if global_only
+            else "give the model whose routing to set (or --global for every model)",
+            hint="For example: moltbot models routing set --global --data-collection deny",
+        )
     settings = app.store.settings()
+    if text is None:
+        if values.get("only"):
+            out.warn(
+                "--only for every model: a model that none of "
+                f"{', '.join(values['only'])} serves will fail (its own routing can override it)."
+            )
+        app.store.update(lambda document: apply_changes(document, None, values, removed))
+        provider = routing.provider_object(app.store.settings().global_routing)
+        shown = json.dumps(provider, ensure_ascii=False) if provider else "none (OpenRouter picks)"
+        out.note(f"Routing for {GLOBAL_LABEL}: {shown}")
+        return
     ref = checked_ref(app, out, settings, text)
     _check_slugs(app, out, settings, ref, values)
     app.store.update(lambda document: apply_changes(document, ref, values, removed))
@@ -283,17 +440,27 @@ def _check_slugs(
         out.warn(f"--order: {', '.join(strays)} not serving {ref} ({serving}).")
 
 
-def clear(app: AppContext, out: Output, text: str) -> None:
+def clear(app: AppContext, out: Output, text: str | None, *, global_only: bool = False) -> None:
     settings = app.store.settings()
-    ref = settings.resolve(text)
-    if not settings.routing(ref):
-        out.note(f"{ref} has no routing; nothing changed.")
+    if global_only == (text is not None):
+        raise UsageError(
+            "give a model or --global, not both"
+            if global_only
+            else "give the model whose routing to clear (or --global for every model)"
+        )
+    ref = settings.resolve(text) if text is not None else None
+    has = settings.routing(ref) if ref is not None else settings.global_routing
+    label = ref or GLOBAL_LABEL
+    if not has:
+        out.note(f"{label} has no routing; nothing changed.")
         return
 
     def edit(document: Document) -> Document:
-        entry = entry_path(document, ref)
-        base = (*entry, *ROUTING_KEY)
-        return prune_empty(document.unset(base), base[:-1], entry[:-1])
+        base, stop = routing_path(document, ref)
+        return prune_empty(document.unset(base), base[:-1], stop)
 
     app.store.update(edit)
-    out.note(f"Cleared the routing of {ref}: OpenRouter picks the providers.")
+    if ref is not None and settings.global_routing:
+        out.note(f"Cleared the routing of {ref}: the global routing applies to it.")
+    else:
+        out.note(f"Cleared the routing of {label}: OpenRouter picks the providers.")

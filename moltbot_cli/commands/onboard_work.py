@@ -26,6 +26,7 @@ from moltbot_cli.commands.models_work import drop_from_fallbacks
 from moltbot_cli.config.document import Document
 from moltbot_cli.config.settings import (
     AUTH_PROFILE_PATH,
+    MODEL_ROUTING_KEYS,
     MODELS_PATH,
     PRIMARY_PATH,
     Settings,
@@ -256,8 +257,10 @@ def _edits(settings: Settings, plan: Plan) -> list[tuple[tuple[str | int, ...], 
     if plan.wants_key:
         edits.append((AUTH_PROFILE_PATH, dict(AUTH_PROFILE)))
     entry = settings.entry_key(plan.model) or plan.model
+    # Into the routing the model already has, whichever spelling; else the seed's.
+    where = settings.routing_key(plan.model) or MODEL_ROUTING_KEYS[0]
     for name, slugs in plan.routing.items():
-        edits.append(((*MODELS_PATH, entry, "compat", "openRouterRouting", name), slugs))
+        edits.append(((*MODELS_PATH, entry, *where, name), slugs))
     return edits
 
 

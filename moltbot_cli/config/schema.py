@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from moltbot_cli.config.pathexpr import Path, format_path
+from moltbot_cli.config.settings import MODEL_ROUTING_KEYS
 from moltbot_cli.openrouter import refs, routing
 
 Severity = Literal["error", "warning"]
@@ -413,12 +414,32 @@ _PARAM_NODES: dict[str, Node] = {
 _routing_fields, _routing_spellings = _both_spellings(_ROUTING_NODES, routing.FIELDS)
 _param_fields, _param_spellings = _both_spellings(_PARAM_NODES, PARAM_FIELDS)
 
+ROUTING = Obj(_routing_fields, spellings=_routing_spellings)
+
+
+def _check_one_routing(entry: Mapping[str, Any], path: Path, walk: _Walk) -> None:
+    """A model's routing lives in one place; two would leave the user guessing which wins."""
+    present = [
+        keys
+        for keys in MODEL_ROUTING_KEYS
+        if isinstance(entry.get(str(keys[0])), dict) and keys[1] in entry[str(keys[0])]
+    ]
+    if len(present) > 1:
+        walk.add(
+            (*path, *present[1]),
+            f"routing is set both here and at {format_path((*path, *present[0]))}; "
+            "keep one of the two",
+            at_key=True,
+        )
+
+
 MODEL_ENTRY = Obj(
     {
         "alias": Str(check=_check_alias),
-        "params": Obj(_param_fields, spellings=_param_spellings),
-        "compat": Obj({"openRouterRouting": Obj(_routing_fields, spellings=_routing_spellings)}),
-    }
+        "params": Obj({**_param_fields, "provider": ROUTING}, spellings=_param_spellings),
+        "compat": Obj({"openRouterRouting": ROUTING}),
+    },
+    check=_check_one_routing,
 )
 
 
@@ -459,7 +480,14 @@ CONFIG = Obj(
         "models": Obj(
             {
                 "providers": Obj(
-                    {"openrouter": Obj({"baseUrl": Str(check=_check_url, description="a URL")})}
+                    {
+                        "openrouter": Obj(
+                            {
+                                "baseUrl": Str(check=_check_url, description="a URL"),
+                                "params": Obj({"provider": ROUTING}),
+                            }
+                        )
+                    }
                 )
             }
         ),

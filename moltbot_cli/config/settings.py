@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from moltbot_cli.config.pathexpr import Path, format_path
 from moltbot_cli.errors import ConfigInvalidError
-from moltbot_cli.openrouter import refs
+from moltbot_cli.openrouter import refs, routing
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 ENV_REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
@@ -22,6 +23,11 @@ PRIMARY_PATH: Path = ("agents", "defaults", "model", "primary")
 FALLBACKS_PATH: Path = ("agents", "defaults", "model", "fallbacks")
 MODELS_PATH: Path = ("agents", "defaults", "models")
 BASE_URL_PATH: Path = ("models", "providers", "openrouter", "baseUrl")
+# Routing for every OpenRouter model (today's Moltbot/OpenClaw spelling).
+GLOBAL_ROUTING_PATH: Path = ("models", "providers", "openrouter", "params", "provider")
+# Where a model's own routing may live, inside its entry: the seed's spelling first (what a
+# new entry gets), then today's Moltbot/OpenClaw's. The schema lets a model carry only one.
+MODEL_ROUTING_KEYS: tuple[Path, ...] = (("compat", "openRouterRouting"), ("params", "provider"))
 ENV_KEY_PATH: Path = ("env", "OPENROUTER_API_KEY")
 AUTH_PROFILE_PATH: Path = ("auth", "profiles", "openrouter:default")
 LOGS_ENABLED_PATH: Path = ("logs", "enabled")
@@ -74,6 +80,34 @@ def dig(data: Any, path: Path) -> Any:
     return data
 
 
+@dataclass(frozen=True)
+class RoutingLayer:
+    """One configured routing object: for every model ("global") or for one ("model")."""
+
+    source: str
+    path: Path
+    routing: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EffectiveRouting:
+    """The `provider` object a call sends, and where each of its fields came from."""
+
+    provider: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # wire field → config path or flag
+
+    def with_flags(
+        self, *, only: list[str] | None = None, order: list[str] | None = None
+    ) -> EffectiveRouting:
+        """`--only` / `--order` win over the config for one call."""
+        provider, sources = dict(self.provider), dict(self.sources)
+        for name, value in (("only", only), ("order", order)):
+            if value is not None:
+                provider[name] = value
+                sources[name] = f"--{name}"
+        return EffectiveRouting(provider, sources)
+
+
 class Settings:
     """A validated config's data, as the rest of the program wants to see it."""
 
@@ -122,13 +156,54 @@ class Settings:
     def resolve(self, ref_or_alias: str) -> str:
         return refs.resolve(ref_or_alias, self.aliases)
 
+    def routing_key(self, ref: str) -> Path | None:
+        """Where, inside the model's entry, its own routing is written; None when nowhere."""
+        entry = self.model_entry(ref)
+        for keys in MODEL_ROUTING_KEYS:
+            if isinstance(dig(entry, keys), dict):
+                return keys
+        return None
+
     def routing(self, ref: str) -> dict[str, Any]:
-        value = dig(self.model_entry(ref), ("compat", "openRouterRouting"))
+        """The model's own routing as written (either spelling of either place)."""
+        keys = self.routing_key(ref)
+        value = dig(self.model_entry(ref), keys) if keys else None
         return dict(value) if isinstance(value, dict) else {}
 
-    def params(self, ref: str) -> dict[str, Any]:
-        value = self.model_entry(ref).get("params")
+    @property
+    def global_routing(self) -> dict[str, Any]:
+        """Routing for every OpenRouter model, as written."""
+        value = dig(self.data, GLOBAL_ROUTING_PATH)
         return dict(value) if isinstance(value, dict) else {}
+
+    def routing_layers(self, ref: str) -> list[RoutingLayer]:
+        """The global routing, then the model's own: later layers win field by field."""
+        layers = []
+        if self.global_routing:
+            layers.append(RoutingLayer("global", GLOBAL_ROUTING_PATH, self.global_routing))
+        keys = self.routing_key(ref)
+        if keys is not None and self.routing(ref):
+            entry = (*MODELS_PATH, self.entry_key(ref) or refs.normalize_ref(ref))
+            layers.append(RoutingLayer("model", (*entry, *keys), self.routing(ref)))
+        return layers
+
+    def effective_routing(self, ref: str) -> EffectiveRouting:
+        """The model's routing over the global one, field by field (a field is replaced
+        whole: a model's `maxPrice` replaces the global `maxPrice`, not part of it)."""
+        provider: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        for layer in self.routing_layers(ref):
+            for name, value in routing.provider_object(layer.routing).items():
+                provider[name] = value
+                sources[name] = format_path(layer.path)
+        return EffectiveRouting(provider, sources)
+
+    def params(self, ref: str) -> dict[str, Any]:
+        """The model's request params; `provider` is routing, not a param of its own."""
+        value = self.model_entry(ref).get("params")
+        if not isinstance(value, dict):
+            return {}
+        return {key: item for key, item in value.items() if key != "provider"}
 
     @property
     def base_url(self) -> str:

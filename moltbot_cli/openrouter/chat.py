@@ -78,8 +78,9 @@ def build_body(
         body["temperature"] = options.temperature
     if options.max_tokens is not None:
         body["max_tokens"] = options.max_tokens
-    provider = routing.with_overrides(
-        routing.provider_object(settings.routing(ref)), only=options.only, order=options.order
+    # The global routing, the model's own over it field by field, the flags over both.
+    provider = (
+        settings.effective_routing(ref).with_flags(only=options.only, order=options.order).provider
     )
     if provider:
         body["provider"] = provider
