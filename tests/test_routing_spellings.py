@@ -309,3 +309,139 @@ def test_a_model_or_global_exactly(config_file: Path, argv: tuple[str, ...]) -> 
     assert result.code == 2
     assert "--global" in result.stderr.splitlines()[0]
     assert not config_file.exists()
+
+
+# -- precedence: global, then the model's own, then the flags ------------------------------
+
+LAYERED = """{
+  agents: { defaults: {
+    model: { primary: "openrouter/meta-llama/llama-3.3-70b-instruct", fallbacks: ["openrouter/openai/gpt-5.2"] },
+    models: {
+      "openrouter/meta-llama/llama-3.3-70b-instruct": {
+        params: { provider: { only: ["together"], sort: { by: "latency" }, maxPrice: { prompt: 1 } } },
+      },
+    },
+  } },
+  models: { providers: { openrouter: { params: { provider: {
+    only: ["openai"], sort: "price", data_collection: "deny", maxPrice: { completion: 9 },
+  } } } } },
+}
+"""
+
+
+def test_global_then_model_then_flags_field_by_field(config_file: Path) -> None:
+    write(config_file, LAYERED)
+    assert body()["provider"] == {
+        "only": ["together"],  # the model's, over the global one
+        "sort": {"by": "latency"},  # the model's
+        "data_collection": "deny",  # only the global sets it
+        "max_price": {"prompt": 1},  # a field is replaced whole, not merged
+    }
+    assert body("--order", "groq", "--only", "deepinfra")["provider"] == {
+        "only": ["deepinfra"],  # the flag, over both
+        "sort": {"by": "latency"},
+        "data_collection": "deny",
+        "max_price": {"prompt": 1},
+        "order": ["groq"],  # the flag, set nowhere else
+    }
+    # A model without routing of its own sends the global routing as it is.
+    assert body("-m", GPT)["provider"] == {
+        "only": ["openai"],
+        "sort": "price",
+        "data_collection": "deny",
+        "max_price": {"completion": 9},
+    }
+
+
+def test_show_says_where_each_field_comes_from(config_file: Path) -> None:
+    write(config_file, LAYERED)
+    model = f'agents.defaults.models["{LLAMA}"].params.provider'
+    shown = json.loads(run("models", "routing", "show", LLAMA, "--json").stdout)
+    assert shown["sources"] == {
+        "only": model,
+        "sort": model,
+        "data_collection": GLOBAL,
+        "max_price": model,
+    }
+    assert run("models", "routing", "show", LLAMA).stdout == (
+        f"{LLAMA} (sent as provider):\n"
+        f'  only: ["together"]        from {model}\n'
+        f'  sort: {{"by": "latency"}}   from {model}\n'
+        f'  data_collection: "deny"   from global ({GLOBAL})\n'
+        f'  max_price: {{"prompt": 1}}  from {model}\n'
+    )
+    every = json.loads(run("models", "routing", "show", "--json").stdout)
+    assert every["global"]["only"] == ["openai"]
+    assert list(every["routing"]) == [LLAMA]
+    assert run("models", "routing", "show", "--global").stdout.startswith(
+        "every OpenRouter model (sent as provider):\n"
+    )
+
+
+def test_the_fallback_is_sent_with_the_global_routing(
+    fake: FakeOpenRouter, config_file: Path
+) -> None:
+    write(config_file, LAYERED)
+    fake.fail("503", model="meta-llama/llama-3.3-70b-instruct")
+    result = run_moltbot("chat", "--retries", "0", "hi", env={"OPENROUTER_API_KEY": TEST_KEY})
+    assert result.code == 0, result.stderr
+    sent = [item["provider"] for item in fake.chat_bodies()]
+    assert sent[0]["only"] == ["together"]
+    assert sent[-1] == {
+        "only": ["openai"],
+        "sort": "price",
+        "data_collection": "deny",
+        "max_price": {"completion": 9},
+    }
+
+
+# -- today's OpenClaw docs ------------------------------------------------------------------
+
+# Written the way OpenClaw's OpenRouter docs and release notes show it: the provider's
+# config snippet, and provider routing passed through a model's `params.provider` in
+# OpenRouter's own snake_case.
+OPENCLAW_DOCS = """{
+  env: { OPENROUTER_API_KEY: "sk-or-..." },
+  agents: {
+    defaults: {
+      model: { primary: "openrouter/auto" },
+      models: {
+        "openrouter/deepseek/deepseek-chat-v3.1": {
+          "params": {
+            "provider": {
+              "only": ["deepinfra", "fireworks"],
+              "allow_fallbacks": false
+            }
+          }
+        },
+        "openrouter/anthropic/claude-sonnet-4-5": {
+          params: {
+            temperature: 0.7,
+            provider: { order: ["anthropic"], allow_fallbacks: false },
+          },
+        },
+      },
+    },
+  },
+}
+"""
+
+
+def test_a_config_from_openclaws_docs_validates_and_routes_as_they_say(
+    fake: FakeOpenRouter, config_file: Path
+) -> None:
+    write(config_file, OPENCLAW_DOCS)
+    checked = json.loads(run("config", "validate", "--json").stdout)
+    assert checked["valid"] is True
+    assert [issue["severity"] for issue in checked["issues"]] == ["warning"]  # the plain key
+    env = {"OPENROUTER_API_KEY": TEST_KEY}
+    assert run_moltbot("chat", "hi", env=env).code == 0  # openrouter/auto: no routing
+    deepseek = run_moltbot("chat", "-m", "deepseek/deepseek-chat-v3.1", "hi", env=env)
+    assert deepseek.code == 0, deepseek.stderr
+    sonnet = run_moltbot("chat", "-m", "anthropic/claude-sonnet-4-5", "hi", env=env)
+    assert sonnet.code == 0, sonnet.stderr
+    auto, first, second = fake.chat_bodies()
+    assert auto["model"] == "openrouter/auto" and "provider" not in auto
+    assert first["provider"] == {"only": ["deepinfra", "fireworks"], "allow_fallbacks": False}
+    assert second["provider"] == {"order": ["anthropic"], "allow_fallbacks": False}
+    assert second["temperature"] == 0.7
