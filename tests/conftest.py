@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,8 +12,20 @@ import pytest
 TESTS_DIR = Path(__file__).parent
 
 
+@pytest.fixture(scope="session")
+def fake_browser_command(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An executable for BROWSER (webbrowser runs it with the URL) that runs the double."""
+    script = tmp_path_factory.mktemp("browser") / "fake-browser"
+    target = TESTS_DIR / "support" / "fake_browser.py"
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{target}" "$@"\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script
+
+
 @pytest.fixture(autouse=True)
-def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_browser_command: Path
+) -> Path:
     home = tmp_path / "home"
     for sub in ("config", "cache", "data", "state"):
         (home / sub).mkdir(parents=True)
@@ -32,6 +46,22 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
         "PYTHONPATH",
         os.pathsep.join(filter(None, [str(TESTS_DIR.parent), os.environ.get("PYTHONPATH")])),
     )
+    # Sign-in: no real browser and no real sign-in page, ever. The double does nothing unless
+    # MOLTBOT_TEST_BROWSER names actions; nothing listens at the page's address. Without a
+    # display or SSH variables, sign-in is headless unless a test sets DISPLAY.
+    monkeypatch.setenv("BROWSER", str(fake_browser_command))
+    monkeypatch.setenv("MOLTBOT_TEST_BROWSER_LOG", str(home / "browser.log"))
+    monkeypatch.setenv("OPENROUTER_AUTH_URL", "http://127.0.0.1:9/auth")
+    for name in (
+        "MOLTBOT_TEST_BROWSER",
+        "MOLTBOT_SIGNIN_TIMEOUT",
+        "DISPLAY",
+        "WAYLAND_DISPLAY",
+        "SSH_CONNECTION",
+        "SSH_TTY",
+        "SSH_CLIENT",
+    ):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("OPENROUTER_API_KEY", raising=False)
     monkeypatch.delenv("EDITOR", raising=False)
     monkeypatch.delenv("VISUAL", raising=False)

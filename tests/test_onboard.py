@@ -278,9 +278,28 @@ def test_skip_validate_works_offline(
     ("flags", "message", "hint"),
     [
         (
+            ("--auth-choice", "password", "--token", TEST_KEY),
+            "Error: unknown --auth-choice 'password'; nothing was written",
+            "Accepted: oauth, openrouter-oauth, apiKey, openrouter-api-key, skip.",
+        ),
+        (
             ("--auth-choice", "oauth", "--token", TEST_KEY),
-            "Error: unknown --auth-choice 'oauth'; nothing was written",
-            "Accepted: apiKey, openrouter-api-key, skip.",
+            "Error: --auth-choice oauth signs in for a new key, but a key was given; "
+            "nothing was written",
+            "Drop the key, or use --auth-choice apiKey to store it.",
+        ),
+        (
+            ("--auth-choice", "apiKey", "--no-browser", "--token", TEST_KEY),
+            "Error: --no-browser applies to signing in, not to --auth-choice apiKey; "
+            "nothing was written",
+            "Use --auth-choice oauth to sign in with OpenRouter.",
+        ),
+        (
+            ("--auth-choice", "openrouter-oauth"),
+            "Error: signing in without a browser (no display: DISPLAY and "
+            "WAYLAND_DISPLAY are unset) needs you to paste a code, but stdin is not a terminal; "
+            "nothing was written",
+            "Supply a key instead with --token KEY (or --token-stdin), with --auth-choice apiKey.",
         ),
         (
             ("--auth-choice", "apiKey", "--token-provider", "anthropic", "--token", TEST_KEY),
@@ -321,6 +340,9 @@ def test_skip_validate_works_offline(
     ],
     ids=[
         "auth-choice",
+        "oauth-with-key",
+        "no-browser-with-api-key",
+        "oauth-headless-without-terminal",
         "token-provider",
         "key-store",
         "skip-with-key",

@@ -24,6 +24,7 @@ from tests.support.fake_openrouter import (
 )
 from tests.support.keyring_backend import keyring_of
 
+METHOD_PROMPT = "Choose 1 or 2 [1]: "
 KEY_PROMPT = "API key (input hidden): "
 SEARCH_PROMPT = "Search models: "
 PICK_PROMPT = "Search, or pick a number: "
@@ -71,6 +72,9 @@ def test_the_full_happy_path(
 ) -> None:
     session = Session()
     session.expect("Welcome to moltbot!")
+    session.expect("1. Sign in with OpenRouter (opens your browser)")
+    session.expect("2. Paste an API key")
+    session.answer(METHOD_PROMPT, "2")
     session.answer(KEY_PROMPT, TEST_KEY)
     session.expect("Key OK: label sk-or-v1-tes...xxx, used $0.25, no spending limit")
     session.expect(f"Default model: {DEFAULT}.")
@@ -115,6 +119,7 @@ def test_a_rejected_key_then_a_good_one(
     fake_openrouter: FakeOpenRouter, config_file: Path, keyring_file: Path
 ) -> None:
     session = Session()
+    session.answer(METHOD_PROMPT, "2")
     session.answer(KEY_PROMPT, BAD_KEY)
     session.expect(
         "OpenRouter rejected the key sk-or-v1-te…nnn (401): User not found. Try another key"
@@ -137,6 +142,7 @@ def test_offline_save_anyway_and_type_a_ref(
     monkeypatch.setenv("OPENROUTER_BASE_URL", refused_base_url())
     monkeypatch.setenv("MOLTBOT_RETRY_BASE_SECONDS", "0.01")
     session = Session()
+    session.answer(METHOD_PROMPT, "2")
     session.answer(KEY_PROMPT, TEST_KEY)
     session.expect("Could not check the key: cannot reach OpenRouter at http://127.0.0.1:")
     session.answer("Save the key anyway, without checking it? [y/N]: ", "y")
@@ -180,6 +186,7 @@ def test_offline_and_not_saving_writes_nothing(
     monkeypatch.setenv("OPENROUTER_BASE_URL", refused_base_url())
     monkeypatch.setenv("MOLTBOT_RETRY_BASE_SECONDS", "0.01")
     session = Session()
+    session.answer(METHOD_PROMPT, "2")
     session.answer(KEY_PROMPT, TEST_KEY)
     session.answer("without checking it? [y/N]: ", "")
     session.expect("--skip-validate")
@@ -196,6 +203,7 @@ def test_ctrl_c_midway_writes_nothing(
     where: str,
 ) -> None:
     session = Session()
+    session.answer(METHOD_PROMPT, "2")
     session.expect(KEY_PROMPT)
     if where != "key prompt":
         session.child.sendline(TEST_KEY)

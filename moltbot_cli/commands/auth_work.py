@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from moltbot_cli import credentials
 from moltbot_cli.commands.context import AppContext
+from moltbot_cli.commands.signin_work import SignInOptions
 from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import AuthError, MoltbotError, NetworkError, UpstreamError, UsageError
 from moltbot_cli.masking import mask_key
@@ -136,10 +138,7 @@ def warn_if_env_overrides(out: Output, key: str) -> None:
         )
 
 
-def paste_token(
-    app: AppContext, out: Output, provider: str, key_store: str, *, skip_validate: bool
-) -> None:
-    check_provider(provider)
+def _check_key_store(app: AppContext, key_store: str) -> None:
     if key_store not in credentials.STORES:
         raise UsageError(
             f"unknown --key-store {key_store!r}", hint=f"Accepted: {', '.join(credentials.STORES)}."
@@ -147,8 +146,74 @@ def paste_token(
     if key_store == "keyring":
         # Before the key is asked for or checked online: it could not be kept anyway.
         credentials.require_keyring(app.config_path)
+
+
+def paste_token(
+    app: AppContext, out: Output, provider: str, key_store: str, *, skip_validate: bool
+) -> None:
+    check_provider(provider)
+    _check_key_store(app, key_store)
     settings = app.store.settings()
     key = read_key(out)
+    _check_and_store(app, out, settings, key, key_store, skip_validate=skip_validate)
+
+
+LOGIN_METHODS = ("oauth", "api-key")
+KEY_FLAGS = "`moltbot models auth paste-token --provider openrouter` (the key on stdin)"
+
+
+@dataclass
+class LoginOptions:
+    provider: str = "openrouter"
+    method: str = "oauth"
+    key_store: str = "auto"
+    skip_validate: bool = False
+    sign_in: SignInOptions = field(default_factory=SignInOptions)
+
+
+def login(app: AppContext, out: Output, options: LoginOptions) -> None:
+    """Sign in with OpenRouter for a new key (or type one), check it, store it."""
+    check_provider(options.provider)
+    method = options.method.strip().lower().replace("_", "-")
+    if method in ("apikey", "key"):
+        method = "api-key"
+    if method not in LOGIN_METHODS:
+        raise UsageError(
+            f"unknown --method {options.method!r}", hint=f"Accepted: {', '.join(LOGIN_METHODS)}."
+        )
+    _check_key_store(app, options.key_store)
+    settings = app.store.settings()
+    if method == "api-key":
+        if options.sign_in.no_browser or options.sign_in.key_label is not None:
+            raise UsageError("--no-browser and --key-label apply to --method oauth only")
+        if not stdin_is_terminal():
+            raise UsageError(
+                "--method api-key asks for the key at a terminal, and stdin is not one",
+                hint=f"Pipe the key into {KEY_FLAGS} instead.",
+            )
+        key = read_key(out)
+    else:
+        from moltbot_cli.commands import signin_work
+
+        signin_work.check_possible(options.sign_in, KEY_FLAGS)
+        signin_work.timeout_seconds(options.sign_in.timeout)  # a bad value fails before the wait
+        key = signin_work.sign_in(app, out, settings.base_url, options.sign_in)
+    _check_and_store(
+        app, out, settings, key, options.key_store, skip_validate=options.skip_validate
+    )
+
+
+def _check_and_store(
+    app: AppContext,
+    out: Output,
+    settings: Settings,
+    key: str,
+    key_store: str,
+    *,
+    skip_validate: bool,
+) -> None:
+    """Check a key with GET /key (unless told not to), then store it: nothing before the check."""
+    key = credentials.clean_key(key)
     if warning := credentials.shape_warning(key):
         out.warn(warning)
     if not skip_validate:

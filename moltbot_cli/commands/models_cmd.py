@@ -58,6 +58,58 @@ def paste_token_command(
     paste_token(app, app.output(), provider, key_store, skip_validate=skip_validate)
 
 
+@auth_app.command("login", short_help="Sign in with OpenRouter (or type a key) and store the key.")
+def login_command(
+    ctx: typer.Context,
+    provider: str = typer.Option(
+        "openrouter", "--provider", metavar="PROVIDER", help=PROVIDER_HELP
+    ),
+    method: str = typer.Option(
+        "oauth",
+        "--method",
+        metavar="oauth|api-key",
+        help="oauth: sign in with OpenRouter in a browser; api-key: paste a key.",
+    ),
+    no_browser: bool = typer.Option(
+        False, "--no-browser", help="Open no browser here: print a link and ask for the code."
+    ),
+    key_label: str | None = typer.Option(
+        None,
+        "--key-label",
+        metavar="TEXT",
+        help='Name of the new key (default "moltbot on <host>").',
+    ),
+    sign_in_timeout: float | None = typer.Option(
+        None,
+        "--sign-in-timeout",
+        metavar="SECONDS",
+        help="How long to wait for the sign-in (default 300; env MOLTBOT_SIGNIN_TIMEOUT).",
+    ),
+    key_store: str = typer.Option(
+        "auto", "--key-store", metavar="auto|keyring|file", help=KEY_STORE_HELP
+    ),
+    skip_validate: bool = typer.Option(
+        False, "--skip-validate", help="Do not check the key with OpenRouter."
+    ),
+) -> None:
+    """Sign in with OpenRouter (OAuth PKCE) and store the new key; no key to copy by hand.
+
+    Example: moltbot models auth login --provider openrouter --no-browser
+    """
+    from moltbot_cli.commands.auth_work import LoginOptions, login
+    from moltbot_cli.commands.signin_work import SignInOptions
+
+    app = app_context(ctx)
+    options = LoginOptions(
+        provider=provider,
+        method=method,
+        key_store=key_store,
+        skip_validate=skip_validate,
+        sign_in=SignInOptions(no_browser=no_browser, key_label=key_label, timeout=sign_in_timeout),
+    )
+    login(app, app.output(), options)
+
+
 @auth_app.command("logout")
 def logout_command(
     ctx: typer.Context,

@@ -12,7 +12,8 @@ def onboard_command(
         None,
         "--auth-choice",
         metavar="CHOICE",
-        help="apiKey (or openrouter-api-key): set up an API key; skip: none.",
+        help="oauth (or openrouter-oauth): sign in with OpenRouter; apiKey (or "
+        "openrouter-api-key): set up an API key; skip: none.",
     ),
     token_provider: str | None = typer.Option(
         None, "--token-provider", metavar="PROVIDER", help="Whose key --token is: openrouter."
@@ -27,6 +28,23 @@ def onboard_command(
         None, "--openrouter-api-key", metavar="KEY", help="Same as --token."
     ),
     token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the API key from stdin."),
+    no_browser: bool = typer.Option(
+        False,
+        "--no-browser",
+        help="Signing in: open no browser here; print a link and ask for the code.",
+    ),
+    key_label: str | None = typer.Option(
+        None,
+        "--key-label",
+        metavar="TEXT",
+        help='Signing in: the new key\'s name (default "moltbot on <host>").',
+    ),
+    sign_in_timeout: float | None = typer.Option(
+        None,
+        "--sign-in-timeout",
+        metavar="SECONDS",
+        help="Signing in: how long to wait (default 300; env MOLTBOT_SIGNIN_TIMEOUT).",
+    ),
     model: str | None = typer.Option(
         None,
         "--model",
@@ -58,6 +76,7 @@ def onboard_command(
     Example:
 
     \b
+      moltbot onboard --auth-choice oauth
       moltbot onboard --auth-choice apiKey --token-provider openrouter --token "$OPENROUTER_API_KEY"
     """
     from moltbot_cli.commands.onboard_work import OnboardOptions, onboard
@@ -69,6 +88,9 @@ def onboard_command(
         token=token,
         openrouter_api_key=openrouter_api_key,
         token_stdin=token_stdin,
+        no_browser=no_browser,
+        key_label=key_label,
+        sign_in_timeout=sign_in_timeout,
         model=model,
         key_store=key_store,
         skip_validate=skip_validate,

@@ -23,6 +23,7 @@ from moltbot_cli.commands.auth_work import (
 )
 from moltbot_cli.commands.context import AppContext
 from moltbot_cli.commands.models_work import drop_from_fallbacks
+from moltbot_cli.commands.signin_work import SignInOptions
 from moltbot_cli.config.document import Document
 from moltbot_cli.config.settings import (
     AUTH_PROFILE_PATH,
@@ -41,8 +42,17 @@ if TYPE_CHECKING:
     from moltbot_cli.openrouter.catalogue import Catalogue
 
 # Accepted spellings, matched case-insensitively, and whether each means "set up a key".
-AUTH_CHOICES = {"apikey": True, "openrouter-api-key": True, "skip": False}
-AUTH_CHOICE_NAMES = "apiKey, openrouter-api-key, skip"
+AUTH_CHOICES = {
+    "apikey": True,
+    "openrouter-api-key": True,
+    "oauth": True,
+    "openrouter-oauth": True,
+    "skip": False,
+}
+AUTH_CHOICE_NAMES = "oauth, openrouter-oauth, apiKey, openrouter-api-key, skip"
+SIGN_IN_CHOICES = ("oauth", "openrouter-oauth")
+KEY_FLAGS = "--token KEY (or --token-stdin), with --auth-choice apiKey"
+SIGN_IN_ANSWER, PASTE_ANSWER = "1", "2"
 TOKEN_PROVIDERS = ("openrouter",)
 AUTH_PROFILE = {"provider": "openrouter", "mode": "api_key"}
 EMPTY_CONFIG = "{\n}\n"
@@ -57,6 +67,9 @@ class OnboardOptions:
     token: str | None = None
     openrouter_api_key: str | None = None
     token_stdin: bool = False
+    no_browser: bool = False
+    key_label: str | None = None
+    sign_in_timeout: float | None = None
     model: str | None = None
     key_store: str = "auto"
     skip_validate: bool = False
@@ -99,6 +112,55 @@ def wants_a_key(options: OnboardOptions) -> bool:
             hint=f"Accepted: {AUTH_CHOICE_NAMES}.",
         )
     return AUTH_CHOICES[choice]
+
+
+def signs_in(options: OnboardOptions) -> bool:
+    """--auth-choice oauth: sign in with OpenRouter for a new key."""
+    return (options.auth_choice or "").strip().lower() in SIGN_IN_CHOICES
+
+
+def sign_in_options(options: OnboardOptions) -> SignInOptions:
+    return SignInOptions(
+        no_browser=options.no_browser,
+        key_label=options.key_label,
+        timeout=options.sign_in_timeout,
+        may_ask=not options.non_interactive,
+    )
+
+
+def _check_sign_in_flags(options: OnboardOptions, key: str | None) -> None:
+    """The sign-in flags fit the rest of the command line; all checked before any waiting."""
+    from moltbot_cli.commands import signin_work
+    from moltbot_cli.openrouter.signin import clean_key_label
+
+    sign_in_flags = [
+        flag
+        for flag, given in (
+            ("--no-browser", options.no_browser),
+            ("--key-label", options.key_label is not None),
+            ("--sign-in-timeout", options.sign_in_timeout is not None),
+        )
+        if given
+    ]
+    chosen = (options.auth_choice or "").strip().lower()
+    if sign_in_flags and chosen and chosen not in SIGN_IN_CHOICES:
+        raise UsageError(
+            f"{sign_in_flags[0]} applies to signing in, not to --auth-choice "
+            f"{options.auth_choice}; nothing was written",
+            hint="Use --auth-choice oauth to sign in with OpenRouter.",
+        )
+    if options.key_label is not None:
+        clean_key_label(options.key_label)
+    signin_work.timeout_seconds(options.sign_in_timeout)
+    if not signs_in(options):
+        return
+    if key is not None:
+        raise UsageError(
+            f"--auth-choice {options.auth_choice} signs in for a new key, but a key was given; "
+            "nothing was written",
+            hint="Drop the key, or use --auth-choice apiKey to store it.",
+        )
+    signin_work.check_possible(sign_in_options(options), KEY_FLAGS)
 
 
 def given_key(options: OnboardOptions) -> str | None:
@@ -154,6 +216,7 @@ def onboard(app: AppContext, out: Output, options: OnboardOptions) -> None:
             "--auth-choice skip sets up no key, but a key was given",
             hint="Drop the key, or use --auth-choice apiKey.",
         )
+    _check_sign_in_flags(options, key)
     # A broken config stops here (exit 3), before a key is checked or stored; --reset
     # exists to start over from one, so it does not need the old file to be readable.
     settings = Settings({}) if options.reset else app.store.settings()
@@ -193,7 +256,11 @@ def _plan_from_flags(
     plan = Plan(model=model or settings.primary or refs.DEFAULT_MODEL, wants_key=wants_key)
     if not wants_key:
         return plan
-    if key is None:
+    if signs_in(options):
+        from moltbot_cli.commands.signin_work import sign_in
+
+        plan.key, plan.store = sign_in(app, out, settings.base_url, sign_in_options(options)), True
+    elif key is None:
         found = credentials.find_key(app.config_path, settings)
         if found.key is None:
             raise UsageError(
@@ -425,6 +492,9 @@ class Wizard:
     # -- the key ----------------------------------------------------------------------------
 
     def _key(self, plan: Plan) -> None:
+        if signs_in(self.options):
+            self._sign_in(plan)
+            return
         found = credentials.find_key(self.app.config_path, self.settings)
         if found.key is not None:
             where = credentials.describe_source(found, self.app.config_path)
@@ -434,6 +504,9 @@ class Wizard:
                 plan.key, plan.found_in = found.key, found.source
                 if self._checks_out(plan):
                     return
+        if self.options.auth_choice is None and self._chooses_sign_in():
+            self._sign_in(plan)
+            return
         while True:
             self.out.note(f"Paste your OpenRouter API key (create one at {KEYS_PAGE}).")
             raw = self._ask("API key (input hidden)", hide=True)
@@ -447,6 +520,41 @@ class Wizard:
             plan.key, plan.store, plan.found_in = key, True, None
             if self._checks_out(plan):
                 return
+
+    def _chooses_sign_in(self) -> bool:
+        self.out.note(
+            "How do you want to connect to OpenRouter?\n"
+            f"  {SIGN_IN_ANSWER}. Sign in with OpenRouter (opens your browser)\n"
+            f"  {PASTE_ANSWER}. Paste an API key"
+        )
+        while True:
+            answer = self._ask(
+                f"Choose {SIGN_IN_ANSWER} or {PASTE_ANSWER} [{SIGN_IN_ANSWER}]", SIGN_IN_ANSWER
+            )
+            if answer in (SIGN_IN_ANSWER, PASTE_ANSWER):
+                return answer == SIGN_IN_ANSWER
+            self.out.note(f"Type {SIGN_IN_ANSWER} or {PASTE_ANSWER} (Enter signs in).")
+
+    def _sign_in(self, plan: Plan) -> None:
+        """Sign in until a key checks out; a rejected code offers another try."""
+        from moltbot_cli.commands.signin_work import check_possible, sign_in
+        from moltbot_cli.openrouter.signin import SignInRejected
+
+        options = sign_in_options(self.options)
+        check_possible(options, KEY_FLAGS)
+        while True:
+            try:
+                key = sign_in(self.app, self.out, self.settings.base_url, options)
+            except SignInRejected as error:
+                self.out.note(f"{error.message[0].upper()}{error.message[1:]}.")
+                if self._confirm("Try signing in again?", default=True):
+                    continue
+                raise
+            plan.key, plan.store, plan.found_in = key, True, None
+            if self._checks_out(plan):
+                return
+            if not self._confirm("Try signing in again?", default=True):
+                raise AuthError("the new key did not pass the check; nothing was written")
 
     def _checks_out(self, plan: Plan) -> bool:
         """Check the key; False when OpenRouter rejects it (ask for another one)."""

@@ -208,6 +208,22 @@ class OpenRouterClient:
             raise errors.unreadable("an endpoint list", json.dumps(payload), output_began=False)
         return data
 
+    def exchange_code(self, code: str, verifier: str) -> dict[str, Any]:
+        """POST /auth/keys: a sign-in code and its PKCE verifier for a new API key.
+
+        Sends no key. Neither what goes out (the verifier) nor what comes back (the new
+        key) is traced: -v shows only that the exchange happened.
+        """
+        body = {"code": code, "code_verifier": verifier, "code_challenge_method": "S256"}
+        response = self._send("POST", "/auth/keys", body=body, auth=False, secret=True)
+        try:
+            payload = self._read_json(response, "a sign-in answer", model=None, secret=True)
+        finally:
+            response.close()
+        if not isinstance(payload, dict):
+            raise errors.unreadable("a sign-in answer", "(not shown)", output_began=False)
+        return payload
+
     def complete(self, body: dict[str, Any], *, name: str | None = None) -> dict[str, Any]:
         """POST /chat/completions without streaming; the checked response object.
 
@@ -345,8 +361,12 @@ class OpenRouterClient:
         auth: bool = True,
         model: str | None = None,
         stream: bool = False,
+        secret: bool = False,
     ) -> httpx.Response:
-        """Send with retries; return a response with a 2xx status, its body not yet read."""
+        """Send with retries; return a response with a 2xx status, its body not yet read.
+
+        `secret`: the body carries a secret (a sign-in verifier), so the trace leaves it out.
+        """
         import httpx
 
         url = self.base_url + path
@@ -358,7 +378,10 @@ class OpenRouterClient:
         tries = self.retries + 1
         for attempt in range(tries):
             last_try = attempt == tries - 1
-            self._note(_request_line(method, url, attempt + 1, tries, headers, content))
+            self._note(
+                _request_line(method, url, attempt + 1, tries, headers, None if secret else content)
+                + (" body: (secret, not shown)" if secret else "")
+            )
             started = time.monotonic()
             try:
                 request = self._http.build_request(method, url, headers=headers, content=content)
@@ -417,7 +440,9 @@ class OpenRouterClient:
         self._note(f"! {why} in {seconds:.2f} s")
         time.sleep(seconds)
 
-    def _read_json(self, response: httpx.Response, what: str, *, model: str | None) -> Any:
+    def _read_json(
+        self, response: httpx.Response, what: str, *, model: str | None, secret: bool = False
+    ) -> Any:
         import httpx
 
         try:
@@ -426,11 +451,15 @@ class OpenRouterClient:
             raise errors.timed_out(self.base_url, self.read_timeout, output_began=False) from None
         except (httpx.TransportError, httpx.DecodingError):
             raise errors.cut_off(model, output_began=False) from None
-        self._note(f"< body: {_clip(raw.decode('utf-8', errors='replace'))}")
+        if secret:
+            self._note(f"< body: {len(raw)} bytes (secret, not shown)")
+        else:
+            self._note(f"< body: {_clip(raw.decode('utf-8', errors='replace'))}")
         try:
             return json.loads(raw)
         except ValueError:
-            raise errors.unreadable(what, raw[:2000], output_began=False) from None
+            sample = b"(not shown)" if secret else raw[:2000]
+            raise errors.unreadable(what, sample, output_began=False) from None
 
     def _note(self, line: str) -> None:
         if self._trace is None:

@@ -39,6 +39,10 @@ Knobs (plain attributes; change them before the request):
     chunk_size: int              characters per streamed text chunk (default 4)
     finish_reason: str           what a finished reply says (default "stop")
 
+Extra routes: `routes[(method, full path)] = handler(request_handler, parsed_json, url)`
+answers a path the fake does not know itself (tests/support/fake_signin.py adds the sign-in
+page and POST /auth/keys this way).
+
 Misbehaviour: `fail(kind, *, route="chat", model=None, times=None, retry_after=None,
 body=None, delay=0.2)` adds a rule; the first rule that matches a request (its route:
 "chat", "key", "models", "endpoints" or "any"; and the wire model id, from the chat body or
@@ -321,6 +325,7 @@ class FakeOpenRouter:
         self.finish_reason = "stop"
         self.requests: list[Recorded] = []
         self.rules: list[Rule] = []
+        self.routes: dict[tuple[str, str], Callable[[_Handler, Any, Any], None]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -454,8 +459,11 @@ class _Handler(BaseHTTPRequestHandler):
             )
         )
         path = url.path.removeprefix(API_PREFIX)
+        extra = fake.routes.get((self.command, url.path))
         try:
-            if self.command == "GET" and path in ("/key", "/auth/key"):
+            if extra is not None:
+                extra(self, parsed, url)
+            elif self.command == "GET" and path in ("/key", "/auth/key"):
                 self._key()
             elif self.command == "GET" and path == "/models":
                 self._answer_or_fail("models", None, lambda: self._json(200, {"data": fake.models}))
