@@ -88,10 +88,11 @@ def _money(value: Any) -> str:
 def describe_key_info(info: dict[str, Any], key: str) -> str:
     """`label sk-or-v1-ab…, used $1.20 of $10.00 ($8.80 left)`; never the key itself."""
     parts = []
-    label = info.get("label")
-    if isinstance(label, str) and label.strip():
-        shown = mask_key(label) if key and key in label else label.strip()
-        parts.append(f"label {shown}")
+    from moltbot_cli.commands.key_report import server_text
+
+    label = server_text(info.get("label"))
+    if label:
+        parts.append(f"label {mask_key(label) if key and key in label else label}")
     limit = info.get("limit")
     usage = _money(info.get("usage"))
     if isinstance(limit, (int, float)) and not isinstance(limit, bool):

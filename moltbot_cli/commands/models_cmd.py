@@ -22,8 +22,16 @@ def status_command(
     ctx: typer.Context,
     json: bool = typer.Option(False, "--json", help="Print JSON."),
     plain: bool = typer.Option(False, "--plain", help="Print the default model's ref alone."),
-    check: bool = typer.Option(False, "--check", help="Exit 4 when no API key is found."),
-    probe: bool = typer.Option(False, "--probe", help="Check the key with OpenRouter (GET /key)."),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="Exit 4 when no API key is found (with --probe: or it expired, or its limit is spent).",
+    ),
+    probe: bool = typer.Option(
+        False,
+        "--probe",
+        help="Ask OpenRouter about the key (GET /key): usage, limit, expiry, free tier.",
+    ),
 ) -> None:
     """Show the default model, fallbacks, aliases, and which API key is used (masked).
 

@@ -7,6 +7,8 @@ from typing import Any
 from moltbot_cli import credentials
 from moltbot_cli.commands.auth_work import KEYS_PAGE, describe_key_info, verify_key
 from moltbot_cli.commands.context import AppContext
+from moltbot_cli.commands.key_report import KEYS_PAGE as LIMITS_PAGE
+from moltbot_cli.commands.key_report import KeyReport
 from moltbot_cli.config.settings import ENV_KEY_PATH, dig
 from moltbot_cli.console import Output
 from moltbot_cli.errors import AuthError, MoltbotError
@@ -33,6 +35,7 @@ def status(app: AppContext, out: Output, *, check: bool, probe: bool) -> None:
             probe_error = error
         except MoltbotError as error:
             probe_error = error
+    report = KeyReport.from_data(info, found.key or "") if info is not None else None
 
     if out.is_plain:
         out.line(default)
@@ -52,7 +55,8 @@ def status(app: AppContext, out: Output, *, check: bool, probe: bool) -> None:
             },
         }
         if probe:
-            payload["probe"] = _probe_json(info, probe_error)
+            payload["probe"] = _probe_json(info, probe_error, report)
+            payload["key"] = report.as_json() if report is not None else None
         out.json(payload)
     else:
         _show(
@@ -64,7 +68,10 @@ def status(app: AppContext, out: Output, *, check: bool, probe: bool) -> None:
             settings.fallbacks,
             settings.aliases,
             info,
+            report,
         )
+    for warning in report.warnings() if report is not None else []:
+        out.warn(warning)
 
     if (check or probe) and found.key is None:
         raise AuthError(
@@ -73,18 +80,30 @@ def status(app: AppContext, out: Output, *, check: bool, probe: bool) -> None:
         )
     if probe_error is not None:
         raise probe_error
+    if check and report is not None and report.expired:
+        raise AuthError(
+            f"the key expired on {report.expiry_words()}",
+            hint="Sign in for a new one with `moltbot onboard --auth-choice oauth`.",
+        )
+    if check and report is not None and report.limit_spent:
+        raise AuthError(
+            "the key's spending limit is used up",
+            hint=f"Raise the key's limit at {LIMITS_PAGE}, or wait for it to reset.",
+        )
 
 
-def _probe_json(info: dict[str, Any] | None, error: MoltbotError | None) -> dict[str, Any]:
-    if info is None:
+def _probe_json(
+    info: dict[str, Any] | None, error: MoltbotError | None, report: KeyReport | None
+) -> dict[str, Any]:
+    if info is None or report is None:
         return {"ok": False, "error": error.message if error else "no key to check"}
     return {
         "ok": True,
-        "label": info.get("label"),
-        "usage": info.get("usage"),
-        "limit": info.get("limit"),
-        "limitRemaining": info.get("limit_remaining"),
-        "isFreeTier": info.get("is_free_tier"),
+        "label": report.label,
+        "usage": report.usage_total,
+        "limit": report.limit,
+        "limitRemaining": report.remaining,
+        "isFreeTier": report.free_tier,
     }
 
 
@@ -97,6 +116,7 @@ def _show(
     fallbacks: list[str],
     aliases: dict[str, str],
     info: dict[str, Any] | None,
+    report: KeyReport | None,
 ) -> None:
     found = lookup.found
     rows = [
@@ -124,6 +144,8 @@ def _show(
         rows.append(("Keyring", f"not used: {lookup.keyring_problem}"))
     if info is not None and found.key:
         rows.append(("Key check", f"OK: {describe_key_info(info, found.key)}"))
+        if report is not None:
+            rows.extend((f"  {label}", value) for label, value in report.rows())
     width = max(len(label) for label, _ in rows) + 2
     for label, value in rows:
         out.line(f"{label.ljust(width)}{value}")
