@@ -77,6 +77,32 @@ def aliases(incomplete: str) -> list[tuple[str, str]]:
     ]
 
 
+def _starting_with(incomplete: str, values: dict[str, str]) -> list[tuple[str, str]]:
+    typed = incomplete.casefold()
+    return [(value, hint) for value, hint in values.items() if value.casefold().startswith(typed)]
+
+
+def auth_choices(incomplete: str) -> list[tuple[str, str]]:
+    """`onboard --auth-choice` values."""
+    return _starting_with(
+        incomplete,
+        {
+            "oauth": "sign in with OpenRouter in a browser",
+            "openrouter-oauth": "same as oauth",
+            "apiKey": "use an API key you have",
+            "openrouter-api-key": "same as apiKey",
+            "skip": "set up no key",
+        },
+    )
+
+
+def login_methods(incomplete: str) -> list[tuple[str, str]]:
+    """`models auth login --method` values."""
+    return _starting_with(
+        incomplete, {"oauth": "sign in with OpenRouter in a browser", "api-key": "type a key"}
+    )
+
+
 def config_paths(incomplete: str) -> list[str]:
     """Paths one level below what was typed, from the schema and the config itself.
 

@@ -433,3 +433,31 @@ def test_usage_errors_are_exit_2_and_write_nothing(
         assert lines[1] == hint
     assert not browser_log(isolated_environment)  # refused before any browser opened
     assert_nothing_written(isolated_environment)
+
+
+# -- completion ------------------------------------------------------------------------------------
+
+
+def _complete(words: str) -> list[str]:
+    result = run_moltbot(
+        env={
+            "_MOLTBOT_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+        }
+    )
+    assert result.code == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_tab_completes_the_sign_in_commands_flags_and_values() -> None:
+    assert _complete("moltbot models auth l") == ["login", "logout"]
+    assert {"--no-browser", "--key-label", "--sign-in-timeout"} <= set(
+        _complete("moltbot onboard --")
+    )
+    assert _complete("moltbot onboard --auth-choice o") == [
+        "oauth",
+        "openrouter-oauth",
+        "openrouter-api-key",
+    ]
+    assert _complete("moltbot models auth login --method a") == ["api-key"]

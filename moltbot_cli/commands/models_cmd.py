@@ -77,6 +77,7 @@ def login_command(
         "--method",
         metavar="oauth|api-key",
         help="oauth: sign in with OpenRouter in a browser; api-key: paste a key.",
+        autocompletion=completion.login_methods,
     ),
     no_browser: bool = typer.Option(
         False, "--no-browser", help="Open no browser here: print a link and ask for the code."

@@ -14,6 +14,7 @@ def onboard_command(
         metavar="CHOICE",
         help="oauth (or openrouter-oauth): sign in with OpenRouter; apiKey (or "
         "openrouter-api-key): set up an API key; skip: none.",
+        autocompletion=completion.auth_choices,
     ),
     token_provider: str | None = typer.Option(
         None, "--token-provider", metavar="PROVIDER", help="Whose key --token is: openrouter."

@@ -174,3 +174,23 @@ def fake_signin_fixture(
     fake = FakeSignIn(fake_openrouter)
     monkeypatch.setenv("OPENROUTER_AUTH_URL", fake.auth_url)
     yield fake
+
+
+def main() -> None:
+    """Serve the fake OpenRouter with the sign-in by hand, for trying moltbot against it."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="fake OpenRouter with OAuth PKCE sign-in")
+    parser.add_argument("--port", type=int, default=8765)
+    options = parser.parse_args()
+    fake = FakeOpenRouter().start(options.port)
+    signin = FakeSignIn(fake)
+    print(f"OPENROUTER_BASE_URL={fake.base_url} OPENROUTER_AUTH_URL={signin.auth_url}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
