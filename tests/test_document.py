@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -469,14 +468,13 @@ def test_syntax_errors(text: str, line: int, column: int, message: str) -> None:
         json5.loads(text)
 
 
-def test_parsing_is_linear() -> None:
+def test_a_large_config_parses_whole() -> None:
+    # How its time grows with size is measured in benchmarks/ (no timed assertions here).
     member = '  "model-{0}": {{ alias: "m{0}", tags: ["a", "b"], price: 1.5 }}, // {0}\n'
     text = "{\n" + "".join(member.format(n) for n in range(5000)) + "}\n"
-    started = time.perf_counter()
     document = Document.parse(text)
-    elapsed = time.perf_counter() - started
     assert len(document.data) == 5000
-    assert elapsed < 2, f"parsing {len(text)} characters took {elapsed:.2f}s"
+    assert document.data["model-4999"] == json5.loads(text)["model-4999"]
 
 
 # --- Reading paths ----------------------------------------------------------------------
