@@ -18,9 +18,9 @@ PREFIX = "openrouter/"
 
 
 def _config_data() -> dict[str, Any]:
-    from moltbot_cli.config.paths import config_path
     from moltbot_cli.config.store import ConfigStore
     from moltbot_cli.errors import MoltbotError
+    from moltbot_cli.paths import config_path
 
     try:
         data = ConfigStore(config_path(_config_override())).inspect().document.data
@@ -43,7 +43,8 @@ def _config_override() -> str | None:
 def model_refs(incomplete: str) -> list[tuple[str, str]]:
     """Aliases, configured refs and cached catalogue ids that start with what was typed."""
     from moltbot_cli.config.settings import Settings
-    from moltbot_cli.openrouter import catalogue, refs
+    from moltbot_cli.openrouter import catalogue
+    from moltbot_cli.vocabulary import refs
 
     settings = Settings(_config_data())
     typed = incomplete.casefold()

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from moltbot_cli.config.paths import credentials_path
 from moltbot_cli.errors import AuthError, MoltbotError, UsageError
 from moltbot_cli.files import write_atomically
 from moltbot_cli.masking import mask_key
+from moltbot_cli.paths import credentials_path
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend

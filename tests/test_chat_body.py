@@ -11,15 +11,10 @@ import pytest
 from moltbot_cli.commands.chat_work import compose_prompt, provider_slugs, usage_line
 from moltbot_cli.config.settings import Settings
 from moltbot_cli.errors import UsageError
-from moltbot_cli.openrouter.chat import (
-    ChatOptions,
-    Served,
-    build_body,
-    build_messages,
-    model_chain,
-    wire_params,
-)
 from moltbot_cli.openrouter.client import ChatResult
+from moltbot_cli.request.body import ChatOptions, build_body, build_messages
+from moltbot_cli.request.walk import Served, model_chain
+from moltbot_cli.vocabulary.params import wire_params
 from tests.support.fake_openrouter import (
     TEST_KEY,
     FakeOpenRouter,

@@ -45,7 +45,7 @@ from moltbot_cli.config.schema import errors_in
 from moltbot_cli.config.store import ConfigStore
 from moltbot_cli.console import choose_format
 from moltbot_cli.errors import MoltbotError, UsageError
-from moltbot_cli.openrouter import refs
+from moltbot_cli.vocabulary import refs
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC_FILES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]

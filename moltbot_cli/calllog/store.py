@@ -99,7 +99,7 @@ GROUP_EXPRESSIONS: dict[str, str] = {
 
 
 def log_path() -> Path:
-    from moltbot_cli.config.paths import data_dir
+    from moltbot_cli.paths import data_dir
 
     return data_dir() / LOG_FILENAME
 

@@ -16,18 +16,11 @@ from moltbot_cli.commands.context import AppContext
 from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.credentials import find_key, require_key
 from moltbot_cli.errors import MoltbotError, UsageError
-from moltbot_cli.openrouter import refs
-from moltbot_cli.openrouter.chat import (
-    CHAT_PATH,
-    ChatOptions,
-    Failover,
-    Served,
-    build_body,
-    build_messages,
-    converse,
-    model_chain,
-)
+from moltbot_cli.openrouter.client import CHAT_PATH
 from moltbot_cli.openrouter.errors import unseen_partial
+from moltbot_cli.request.body import ChatOptions, build_body, build_messages
+from moltbot_cli.request.walk import Failover, Served, converse, model_chain
+from moltbot_cli.vocabulary import refs
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ class AppContext:
 
     @cached_property
     def config_path(self) -> Path:
-        from moltbot_cli.config.paths import config_path
+        from moltbot_cli.paths import config_path
 
         return config_path(self.config_override)
 

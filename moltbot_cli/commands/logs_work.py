@@ -123,7 +123,7 @@ def format_cost(cost: float | None) -> str:
 
 def model_names(app: AppContext, text: str) -> list[str]:
     """The ways the log may spell a model the user names: its ref and its wire id."""
-    from moltbot_cli.openrouter import refs
+    from moltbot_cli.vocabulary import refs
 
     cleaned = text.strip()
     if not cleaned:

@@ -36,7 +36,7 @@ from moltbot_cli.config.settings import (
 )
 from moltbot_cli.console import Output
 from moltbot_cli.errors import AuthError, UsageError
-from moltbot_cli.openrouter import routing
+from moltbot_cli.vocabulary import routing
 
 GLOBAL_LABEL = "every OpenRouter model"
 PERCENTILES = ("p50", "p75", "p90", "p99")

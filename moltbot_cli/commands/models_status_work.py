@@ -12,7 +12,7 @@ from moltbot_cli.commands.key_report import KeyReport
 from moltbot_cli.config.settings import ENV_KEY_PATH, dig
 from moltbot_cli.console import Output
 from moltbot_cli.errors import AuthError, MoltbotError
-from moltbot_cli.openrouter import refs
+from moltbot_cli.vocabulary import refs
 
 
 def status(app: AppContext, out: Output, *, check: bool, probe: bool) -> None:

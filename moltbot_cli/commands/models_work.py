@@ -29,8 +29,8 @@ from moltbot_cli.errors import (
     UsageError,
 )
 from moltbot_cli.openrouter import catalogue as catalogue_module
-from moltbot_cli.openrouter import refs
 from moltbot_cli.openrouter.catalogue import Catalogue, price_per_million
+from moltbot_cli.vocabulary import refs
 
 ALIAS_PATTERN = re.compile(r"[A-Za-z0-9_.:-]+")
 LIST_HEADERS = ("ref", "name", "context", "$/M in", "$/M out", "tags")

@@ -35,7 +35,7 @@ from moltbot_cli.config.settings import (
 from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import AuthError, MoltbotError, UsageError
 from moltbot_cli.masking import mask_key
-from moltbot_cli.openrouter import refs
+from moltbot_cli.vocabulary import refs
 
 if TYPE_CHECKING:
     from moltbot_cli.config.document import Document

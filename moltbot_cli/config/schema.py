@@ -15,7 +15,8 @@ from typing import Any, Literal, Protocol
 
 from moltbot_cli.config.pathexpr import Path, format_path
 from moltbot_cli.config.settings import MODEL_ROUTING_KEYS
-from moltbot_cli.openrouter import refs, routing
+from moltbot_cli.vocabulary import refs, routing
+from moltbot_cli.vocabulary.params import PARAM_FIELDS
 
 Severity = Literal["error", "warning"]
 
@@ -384,19 +385,6 @@ def _both_spellings(
     return fields, spellings
 
 
-PARAM_FIELDS: dict[str, str] = {
-    "temperature": "temperature",
-    "max_tokens": "maxTokens",
-    "top_p": "topP",
-    "top_k": "topK",
-    "min_p": "minP",
-    "top_a": "topA",
-    "frequency_penalty": "frequencyPenalty",
-    "presence_penalty": "presencePenalty",
-    "repetition_penalty": "repetitionPenalty",
-    "seed": "seed",
-    "stop": "stop",
-}
 _PARAM_NODES: dict[str, Node] = {
     "temperature": Num(0, 2),
     "max_tokens": Num(1, integer=True),

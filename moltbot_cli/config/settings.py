@@ -14,7 +14,7 @@ from typing import Any
 
 from moltbot_cli.config.pathexpr import Path, format_path
 from moltbot_cli.errors import ConfigInvalidError
-from moltbot_cli.openrouter import refs, routing
+from moltbot_cli.vocabulary import refs, routing
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 ENV_REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")

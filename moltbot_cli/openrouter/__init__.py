@@ -1,1 +1,4 @@
-"""Everything that talks to OpenRouter: refs, routing, the HTTP client, streaming, errors."""
+"""The wire client: HTTP, streaming, errors, the model catalogue.
+
+It knows nothing of the config, the commands or the request layer above it.
+"""

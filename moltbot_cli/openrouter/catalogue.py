@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from moltbot_cli.config.paths import cache_dir
 from moltbot_cli.errors import NetworkError, RateLimitedError, UpstreamError, UsageError
 from moltbot_cli.files import write_atomically
-from moltbot_cli.openrouter import refs
+from moltbot_cli.paths import cache_dir
+from moltbot_cli.vocabulary import refs
 
 if TYPE_CHECKING:
     from moltbot_cli.openrouter.client import OpenRouterClient

@@ -42,6 +42,7 @@ RETRY_AFTER_CAP = 60.0
 RETRY_BASE_ENV = "MOLTBOT_RETRY_BASE_SECONDS"
 RETRIED_STATUSES = frozenset({408, 429, 502, 503, 504})
 ERROR_BODY_LIMIT = 64 * 1024
+CHAT_PATH = "/chat/completions"
 TRACE_BODY_LIMIT = 2000
 
 Trace = Callable[[str], None]
@@ -232,9 +233,7 @@ class OpenRouterClient:
         name = name or _text(body.get("model"))
         # stream_options is refused by some servers when not streaming.
         unstreamed = {field: value for field, value in body.items() if field != "stream_options"}
-        response = self._send(
-            "POST", "/chat/completions", body={**unstreamed, "stream": False}, model=name
-        )
+        response = self._send("POST", CHAT_PATH, body={**unstreamed, "stream": False}, model=name)
         try:
             payload = self._read_json(response, "a reply", model=name)
         finally:
@@ -251,7 +250,7 @@ class OpenRouterClient:
         model = _text(body.get("model"))
         name = name or model
         response = self._send(
-            "POST", "/chat/completions", body={**body, "stream": True}, model=name, stream=True
+            "POST", CHAT_PATH, body={**body, "stream": True}, model=name, stream=True
         )
         try:
             content_type = response.headers.get("content-type", "").lower()

@@ -23,7 +23,7 @@ from moltbot_cli.errors import (
     UpstreamError,
     UsageError,
 )
-from moltbot_cli.openrouter import refs
+from moltbot_cli.vocabulary import refs
 
 MESSAGE_LIMIT = 300
 # How a hint opens when part of a reply was printed before the failure. With --json

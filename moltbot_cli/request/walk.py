@@ -1,9 +1,4 @@
-"""A chat turn: the request body for a model, and the walk down its fallbacks.
-
-The body carries the model's wire id, the messages, the model's configured `params`
-(camelCase or snake_case in the config, snake_case on the wire) with flags winning,
-and its routing as `provider`, with `--only` / `--order` replacing those fields for
-this call. A model without routing gets no `provider` field at all.
+"""The walk down a model's fallbacks.
 
 When the model in use fails before saying anything, in a way another model might
 not (unavailable, 5xx after retries, no endpoints, rate limited, too slow), the next
@@ -13,33 +8,15 @@ credits or a bad request end the walk at once: another model would fare no bette
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from moltbot_cli.config.schema import PARAM_FIELDS
 from moltbot_cli.config.settings import Settings
 from moltbot_cli.errors import MoltbotError
-from moltbot_cli.openrouter import errors, refs, routing
+from moltbot_cli.openrouter import errors
 from moltbot_cli.openrouter.client import ChatResult, OpenRouterClient
-
-CHAT_PATH = "/chat/completions"
-# Config spelling (either case) → wire name.
-PARAM_WIRE: dict[str, str] = {camel: snake for snake, camel in PARAM_FIELDS.items()} | {
-    snake: snake for snake in PARAM_FIELDS
-}
-
-
-@dataclass(frozen=True)
-class ChatOptions:
-    """What the command line says about this one call."""
-
-    system: str | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
-    only: list[str] | None = None
-    order: list[str] | None = None
-    stream: bool = True
+from moltbot_cli.request.body import ChatOptions, build_body
+from moltbot_cli.vocabulary import refs
 
 
 @dataclass(frozen=True)
@@ -58,36 +35,6 @@ class Served:
     ref: str
     result: ChatResult
     fallback: bool
-
-
-def wire_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {PARAM_WIRE.get(key, routing.snake_case(key)): value for key, value in params.items()}
-
-
-def build_messages(prompt: str, system: str | None) -> list[dict[str, str]]:
-    messages = [{"role": "system", "content": system}] if system else []
-    return [*messages, {"role": "user", "content": prompt}]
-
-
-def build_body(
-    settings: Settings, ref: str, messages: list[dict[str, str]], options: ChatOptions
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"model": refs.wire_id(ref), "messages": messages}
-    body.update(wire_params(settings.params(ref)))
-    if options.temperature is not None:
-        body["temperature"] = options.temperature
-    if options.max_tokens is not None:
-        body["max_tokens"] = options.max_tokens
-    # The global routing, the model's own over it field by field, the flags over both.
-    provider = (
-        settings.effective_routing(ref).with_flags(only=options.only, order=options.order).provider
-    )
-    if provider:
-        body["provider"] = provider
-    body["stream"] = options.stream
-    if options.stream:
-        body["stream_options"] = {"include_usage": True}  # so --usage has tokens to show
-    return body
 
 
 def model_chain(settings: Settings, model: str | None, *, fallbacks: bool = True) -> list[str]:
