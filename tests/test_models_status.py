@@ -213,7 +213,8 @@ def test_probe_of_a_key_that_cannot_be_sent_names_its_source(
         "Error: the API key contains spaces or characters no OpenRouter key has",
         f"The probed key comes from {where} Check your keys at {KEYS_PAGE}.",
     ]
-    assert fake_openrouter.requests == []
+    # Only the model list (no key needed) for the expiry check; the key was never sent.
+    assert [request.path for request in fake_openrouter.requests] == ["/api/v1/models"]
     assert (config_file.read_bytes() if config_file.exists() else None) == before
 
 
@@ -228,7 +229,8 @@ def test_probe_offline_exits_8(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_probe_without_a_key_exits_4(fake_openrouter: FakeOpenRouter) -> None:
     result = run_moltbot("models", "status", "--probe")
     assert result.code == 4
-    assert fake_openrouter.requests == []
+    # Only the model list (no key needed) for the expiry check; the key was never sent.
+    assert [request.path for request in fake_openrouter.requests] == ["/api/v1/models"]
 
 
 def test_an_invalid_config_exits_3(config_file: Path) -> None:

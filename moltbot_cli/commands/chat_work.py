@@ -71,6 +71,9 @@ def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
             out.note("Note: no API key found; a real call would stop here (run `moltbot onboard`).")
         return
     key = require_key(app.config_path, settings).key
+    from moltbot_cli.commands.models_expiry_work import warn_once_a_day
+
+    warn_once_a_day(out, settings.base_url, chain[0])  # from the cache: never a fetch
     with app.client(
         key, base_url=settings.base_url, timeout=command.timeout, retries=command.retries
     ) as client:

@@ -25,7 +25,8 @@ def status_command(
     check: bool = typer.Option(
         False,
         "--check",
-        help="Exit 4 when no API key is found (with --probe: or it expired, or its limit is spent).",
+        help="Exit 4 when no API key is found (with --probe: or it expired, or its limit is "
+        "spent), 7 when a configured model is gone; warn when one expires within 30 days.",
     ),
     probe: bool = typer.Option(
         False,
@@ -191,6 +192,55 @@ def list_command(
             provider=provider, search=" ".join([search or "", *(words or [])]).strip(), free=free
         ),
         refresh=refresh,
+    )
+
+
+@app.command("scan", short_help="Find free models that work, probed live.")
+def scan_command(
+    ctx: typer.Context,
+    max_candidates: int = typer.Option(
+        12, "--max-candidates", metavar="N", help="How many free models to look at (newest first)."
+    ),
+    concurrency: int = typer.Option(
+        4, "--concurrency", metavar="N", help="How many models to probe at once (1-16)."
+    ),
+    no_probe: bool = typer.Option(
+        False, "--no-probe", help="Rank by what the catalogue claims; send nothing (no key needed)."
+    ),
+    set_default: bool = typer.Option(
+        False, "--set-default", help="Make the best model that answered the default."
+    ),
+    set_fallbacks: int | None = typer.Option(
+        None,
+        "--set-fallbacks",
+        metavar="K",
+        help="Make the next K models that answered the fallbacks (replacing the list).",
+    ),
+    refresh: bool = typer.Option(
+        False, "--refresh", help="Fetch the catalogue now instead of using the cached copy."
+    ),
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    plain: bool = typer.Option(False, "--plain", help="Print the refs that answered, best first."),
+) -> None:
+    """Find the free models (`:free` or zero price), probe them for a reply, tool use and
+    image input, and rank them by what works, context and recency.
+
+    Example: moltbot models scan --max-candidates 8 --set-default --set-fallbacks 2
+    """
+    from moltbot_cli.commands.models_scan_work import ScanOptions, scan
+
+    app = app_context(ctx)
+    scan(
+        app,
+        app.output(json=json, plain=plain),
+        ScanOptions(
+            max_candidates=max_candidates,
+            concurrency=concurrency,
+            probe=not no_probe,
+            set_default=set_default,
+            set_fallbacks=set_fallbacks,
+            refresh=refresh,
+        ),
     )
 
 

@@ -9,6 +9,7 @@ from moltbot_cli.commands.auth_work import KEYS_PAGE, describe_key_info, verify_
 from moltbot_cli.commands.context import AppContext
 from moltbot_cli.commands.key_report import KEYS_PAGE as LIMITS_PAGE
 from moltbot_cli.commands.key_report import KeyReport
+from moltbot_cli.commands.models_expiry_work import enforce, status_report
 from moltbot_cli.config.settings import ENV_KEY_PATH, dig
 from moltbot_cli.console import Output
 from moltbot_cli.errors import AuthError, MoltbotError
@@ -37,6 +38,8 @@ def status(app: AppContext, out: Output, *, check: bool, probe: bool) -> None:
             probe_error = error
     report = KeyReport.from_data(info, found.key or "") if info is not None else None
 
+    expiry = None if out.is_plain else status_report(app, out, settings, default)
+
     if out.is_plain:
         out.line(default)
     elif out.is_json:
@@ -57,6 +60,8 @@ def status(app: AppContext, out: Output, *, check: bool, probe: bool) -> None:
         if probe:
             payload["probe"] = _probe_json(info, probe_error, report)
             payload["key"] = report.as_json() if report is not None else None
+        if expiry is not None:
+            payload["models"] = expiry.as_json()
         out.json(payload)
     else:
         _show(
@@ -69,6 +74,7 @@ def status(app: AppContext, out: Output, *, check: bool, probe: bool) -> None:
             settings.aliases,
             info,
             report,
+            expiry.rows() if expiry is not None else [],
         )
     for warning in report.warnings() if report is not None else []:
         out.warn(warning)
@@ -90,6 +96,8 @@ def status(app: AppContext, out: Output, *, check: bool, probe: bool) -> None:
             "the key's spending limit is used up",
             hint=f"Raise the key's limit at {LIMITS_PAGE}, or wait for it to reset.",
         )
+    if expiry is not None:
+        enforce(out, expiry, check=check)
 
 
 def _probe_json(
@@ -117,6 +125,7 @@ def _show(
     aliases: dict[str, str],
     info: dict[str, Any] | None,
     report: KeyReport | None,
+    model_rows: list[tuple[str, str]],
 ) -> None:
     found = lookup.found
     rows = [
@@ -146,6 +155,7 @@ def _show(
         rows.append(("Key check", f"OK: {describe_key_info(info, found.key)}"))
         if report is not None:
             rows.extend((f"  {label}", value) for label, value in report.rows())
+    rows.extend(model_rows)
     width = max(len(label) for label, _ in rows) + 2
     for label, value in rows:
         out.line(f"{label.ljust(width)}{value}")

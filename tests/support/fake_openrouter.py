@@ -37,6 +37,10 @@ Knobs (plain attributes; change them before the request):
     endpoints: dict[str, list]   wire model id -> endpoint objects
     replies: dict[str, str]      wire model id -> reply text (default "Hello from <id>!")
     chunk_size: int              characters per streamed text chunk (default 4)
+    tool_callers: set[str]       wire model ids that answer a request with `tools` by calling
+                                 its first tool (non-streaming); others answer in text
+    image_blind: set[str]        wire model ids that answer a request with an image part
+                                 with 404 "No endpoints found that support image input"
     finish_reason: str           what a finished reply says (default "stop")
 
 Extra routes: `routes[(method, full path)] = handler(request_handler, parsed_json, url)`
@@ -323,6 +327,8 @@ class FakeOpenRouter:
         self.replies: dict[str, str] = {}
         self.chunk_size = 4
         self.finish_reason = "stop"
+        self.tool_callers: set[str] = set()
+        self.image_blind: set[str] = set()
         self.requests: list[Recorded] = []
         self.rules: list[Rule] = []
         self.routes: dict[tuple[str, str], Callable[[_Handler, Any, Any], None]] = {}
@@ -603,6 +609,10 @@ class _Handler(BaseHTTPRequestHandler):
             }
 
         mid_error = {"code": "server_error", "message": "Provider disconnected unexpectedly"}
+        if model in fake.image_blind and _has_image(body):
+            message = "No endpoints found that support image input"
+            self._json(404, {"error": {"code": 404, "message": message}})
+            return
         if not body.get("stream"):
             if kind in ("error_first", "error_mid_stream"):
                 self._json(200, {**chunk({"content": ""}, "error"), "error": mid_error})
@@ -624,7 +634,7 @@ class _Handler(BaseHTTPRequestHandler):
                             "logprobs": None,
                             "finish_reason": fake.finish_reason,
                             "native_finish_reason": fake.finish_reason,
-                            "message": {"role": "assistant", "content": text, "refusal": None},
+                            "message": _message(body, model, text, fake.tool_callers),
                         }
                     ],
                     "usage": usage,
@@ -710,6 +720,29 @@ class _Handler(BaseHTTPRequestHandler):
         """One HTTP chunk; an empty one ends the body."""
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
+
+
+def _has_image(body: dict[str, Any]) -> bool:
+    messages = body.get("messages")
+    return isinstance(messages, list) and any(
+        isinstance(part, dict) and part.get("type") == "image_url"
+        for message in messages
+        if isinstance(message, dict) and isinstance(message.get("content"), list)
+        for part in message["content"]
+    )
+
+
+def _message(body: dict[str, Any], model: str, text: str, tool_callers: set[str]) -> Any:
+    tools = body.get("tools")
+    if model in tool_callers and isinstance(tools, list) and tools:
+        name = tools[0].get("function", {}).get("name", "tool")
+        call = {"name": name, "arguments": '{"timezone": "UTC"}'}
+        return {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"id": "call_1", "type": "function", "function": call}],
+        }
+    return {"role": "assistant", "content": text, "refusal": None}
 
 
 def _provider_for(body: dict[str, Any], model: str) -> str:
