@@ -43,7 +43,7 @@ def today() -> dt.date:
 
 def configured_roles(settings: Settings, default: str) -> dict[str, list[str]]:
     """Each configured model (default, fallbacks, aliased) → what it is to the user."""
-    from moltbot_cli.openrouter import refs
+    from moltbot_cli.vocabulary import refs
 
     roles: dict[str, list[str]] = {}
 
@@ -166,7 +166,7 @@ def enforce(out: Output, report: ExpiryReport, *, check: bool) -> None:
 
 
 def _stamp_path() -> Any:
-    from moltbot_cli.config.paths import cache_dir
+    from moltbot_cli.paths import cache_dir
 
     return cache_dir() / STAMP_FILENAME
 

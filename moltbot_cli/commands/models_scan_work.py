@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from moltbot_cli.errors import MoltbotError, RateLimitedError, UpstreamError, UsageError
-from moltbot_cli.openrouter import availability, refs
+from moltbot_cli.openrouter import availability
 from moltbot_cli.openrouter.catalogue import price_per_million
+from moltbot_cli.vocabulary import refs
 
 if TYPE_CHECKING:
     from moltbot_cli.commands.context import AppContext

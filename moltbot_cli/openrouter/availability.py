@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from moltbot_cli.errors import UsageError
-from moltbot_cli.openrouter import refs
 from moltbot_cli.openrouter.catalogue import ROUTING_SUFFIXES, Catalogue, price_per_million
+from moltbot_cli.vocabulary import refs
 
 # Warn this long before a model's expiration date.
 WINDOW_DAYS = 30
