@@ -33,6 +33,7 @@ CODE_PROMPT = "Code: "
 PASTE_PROMPT = "Paste the code (or the address the browser shows): "
 SEARCH_PROMPT = "Search models: "
 ROUTING_PROMPT = "(optional) [y/N]: "
+TEST_CHAT_PROMPT = "once saved? (one short reply, a tiny cost) [Y/n]: "
 
 
 def sandbox_files(home: Path) -> dict[str, bytes]:
@@ -107,9 +108,10 @@ def headless_code(url: str) -> str:
 
 
 def finish_wizard(terminal: Terminal) -> None:
-    """After the key: keep the default model, no routing."""
+    """After the key: keep the default model, no routing, no test chat."""
     terminal.answer(SEARCH_PROMPT, "")
     terminal.answer(ROUTING_PROMPT, "n")
+    terminal.answer(TEST_CHAT_PROMPT, "n")
 
 
 # -- (1) a browser on this machine -------------------------------------------------------------

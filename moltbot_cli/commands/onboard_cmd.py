@@ -46,6 +46,11 @@ def onboard_command(
         metavar="SECONDS",
         help="Signing in: how long to wait (default 300; env MOLTBOT_SIGNIN_TIMEOUT).",
     ),
+    test_chat: bool = typer.Option(
+        False,
+        "--test-chat",
+        help="After saving, send one tiny chat to the default model and report it.",
+    ),
     model: str | None = typer.Option(
         None,
         "--model",
@@ -92,6 +97,7 @@ def onboard_command(
         no_browser=no_browser,
         key_label=key_label,
         sign_in_timeout=sign_in_timeout,
+        test_chat=test_chat,
         model=model,
         key_store=key_store,
         skip_validate=skip_validate,

@@ -70,6 +70,7 @@ class OnboardOptions:
     no_browser: bool = False
     key_label: str | None = None
     sign_in_timeout: float | None = None
+    test_chat: bool = False
     model: str | None = None
     key_store: str = "auto"
     skip_validate: bool = False
@@ -88,6 +89,7 @@ class Plan:
     found_in: str | None = None  # where a reused key already lives
     validated: bool = False
     routing: dict[str, list[str]] = field(default_factory=dict)
+    test_chat: bool = False  # send one tiny chat once everything is saved
 
 
 # -- flags ----------------------------------------------------------------------------------
@@ -217,6 +219,10 @@ def onboard(app: AppContext, out: Output, options: OnboardOptions) -> None:
             hint="Drop the key, or use --auth-choice apiKey.",
         )
     _check_sign_in_flags(options, key)
+    if options.test_chat and not wants_key:
+        raise UsageError(
+            "--test-chat needs a key, and --auth-choice skip sets up none; nothing was written"
+        )
     # A broken config stops here (exit 3), before a key is checked or stored; --reset
     # exists to start over from one, so it does not need the old file to be readable.
     settings = Settings({}) if options.reset else app.store.settings()
@@ -227,7 +233,12 @@ def onboard(app: AppContext, out: Output, options: OnboardOptions) -> None:
         plan = Wizard(app, out, options, settings, model).run()
     else:
         plan = _plan_from_flags(app, out, options, settings, wants_key, key, model)
+        plan.test_chat = options.test_chat
     _apply(app, out, options, settings, plan)
+    if plan.test_chat and plan.key is not None:
+        from moltbot_cli.commands.first_chat import send_test_chat
+
+        send_test_chat(app, out, plan.model, plan.key)
 
 
 def resolve_model(settings: Settings, text: str) -> str:
@@ -474,6 +485,13 @@ class Wizard:
         if self.online:
             assert plan.key is not None
             plan.routing = self._routing(plan.model, plan.key)
+        plan.test_chat = self.options.test_chat or (
+            self.online
+            and self._confirm(
+                f"Send a test chat to {plan.model} once saved? (one short reply, a tiny cost)",
+                default=True,
+            )
+        )
         return plan
 
     # -- asking -----------------------------------------------------------------------------
