@@ -21,7 +21,8 @@ SAVED = "Your key and settings were saved"
 
 
 def send_test_chat(app: AppContext, out: Output, model: str, key: str) -> None:
-    from moltbot_cli.openrouter.chat import ChatOptions, Served, build_messages, converse
+    from moltbot_cli.request.body import ChatOptions, build_messages
+    from moltbot_cli.request.walk import Served, converse
 
     try:
         settings = app.store.settings()  # as just written: the routing chosen applies
