@@ -172,6 +172,14 @@ def test_chat_with_a_vanished_model_warns_then_falls_back(
     assert "(as of the list cached" in result.stderr.splitlines()[0]
 
 
+def test_the_cached_catalogue_keeps_expiry_and_reasoning(fake: FakeOpenRouter) -> None:
+    assert run("models", "list", "--all", "--plain").code == 0
+    cache = json.loads((Path(os.environ["MOLTBOT_CACHE_DIR"]) / "models.json").read_text())
+    (record,) = [item for item in cache["data"] if item["id"] == EXPIRING]
+    assert record["expiration_date"] == EXPIRES.isoformat()
+    assert record["reasoning"]["supported_efforts"] == ["high", "medium", "low"]
+
+
 def test_a_damaged_stamp_file_is_replaced(fake: FakeOpenRouter, config_file: Path) -> None:
     write(config_file)
     assert run("models", "list", "--all", "--plain").code == 0

@@ -54,6 +54,12 @@ def churn_catalogue() -> list[dict[str, Any]]:
         EXPIRING, "OpenAI: GPT-4o (2024-05-13)", prompt="0.000005", completion="0.000015"
     )
     expiring["expiration_date"] = EXPIRES.isoformat()
+    expiring["reasoning"] = {
+        "supported_efforts": ["high", "medium", "low"],
+        "default_effort": "medium",
+        "mandatory": False,
+        "supports_max_tokens": False,
+    }
     past = free(FREE_EXPIRED, created=1_790_000_000)
     past["expiration_date"] = (TODAY - dt.timedelta(days=3)).isoformat()
     painter = free(FREE_IMAGE_MAKER, created=1_790_000_500)
