@@ -417,8 +417,21 @@ def test_ctrl_c_while_waiting_is_130_and_writes_nothing(
             "Error: --sign-in-timeout must be more than 0 and at most a day, in seconds",
             None,
         ),
+        (
+            ("onboard", "--key-label", "x", "--token", "sk-or-v1-abc"),
+            {},
+            "Error: --key-label applies to signing in, but a key was given; nothing was written",
+            "Drop the key and use --auth-choice oauth to sign in, or drop --key-label.",
+        ),
     ],
-    ids=["non-interactive", "ssh-no-terminal", "bad-method", "empty-label", "zero-timeout"],
+    ids=[
+        "non-interactive",
+        "ssh-no-terminal",
+        "bad-method",
+        "empty-label",
+        "zero-timeout",
+        "label-with-key",
+    ],
 )
 def test_usage_errors_are_exit_2_and_write_nothing(
     isolated_environment: Path,
@@ -463,3 +476,33 @@ def test_tab_completes_the_sign_in_commands_flags_and_values() -> None:
         "openrouter-api-key",
     ]
     assert _complete("moltbot models auth login --method a") == ["api-key"]
+
+
+# -- the other ways in ------------------------------------------------------------------------------
+
+
+def test_non_interactive_with_a_browser_waits_for_the_callback_only(
+    fake_signin: FakeSignIn, keyring_file: Path
+) -> None:
+    terminal = Terminal(
+        "onboard",
+        "--auth-choice",
+        "oauth",
+        "--non-interactive",
+        env={**DISPLAY, "MOLTBOT_TEST_BROWSER": "approve"},
+    )
+    terminal.expect("moltbot is set up:")
+    assert terminal.finish() == 0
+    assert PASTE_PROMPT not in terminal.output  # --non-interactive: the terminal is not read
+    assert keyring_of(keyring_file) == {"moltbot/openrouter": fake_signin.issued_keys[0]}
+
+
+def test_auth_login_with_a_typed_key(
+    fake_signin: FakeSignIn, isolated_environment: Path, keyring_file: Path
+) -> None:
+    terminal = Terminal("models", "auth", "login", "--method", "api-key")
+    terminal.answer("OpenRouter API key (input hidden): ", "sk-or-v1-test-" + "x" * 20)
+    terminal.expect("Stored the OpenRouter key")
+    assert terminal.finish() == 0
+    assert fake_signin.page_visits == []
+    assert keyring_of(keyring_file) == {"moltbot/openrouter": "sk-or-v1-test-" + "x" * 20}

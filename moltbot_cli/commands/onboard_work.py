@@ -151,11 +151,17 @@ def _check_sign_in_flags(options: OnboardOptions, key: str | None) -> None:
             f"{options.auth_choice}; nothing was written",
             hint="Use --auth-choice oauth to sign in with OpenRouter.",
         )
+    if sign_in_flags and not chosen and key is not None:
+        raise UsageError(
+            f"{sign_in_flags[0]} applies to signing in, but a key was given; nothing was written",
+            hint="Drop the key and use --auth-choice oauth to sign in, or drop "
+            f"{sign_in_flags[0]}.",
+        )
     if options.key_label is not None:
         clean_key_label(options.key_label)
-    signin_work.timeout_seconds(options.sign_in_timeout)
     if not signs_in(options):
         return
+    signin_work.timeout_seconds(options.sign_in_timeout)
     if key is not None:
         raise UsageError(
             f"--auth-choice {options.auth_choice} signs in for a new key, but a key was given; "

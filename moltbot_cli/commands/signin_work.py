@@ -134,8 +134,10 @@ def sign_in(app: AppContext, out: Output, base_url: str, options: SignInOptions)
                 )
             _open_browser(url)
             code = _wait(out, server, read_terminal=read_terminal, seconds=seconds, prompt=PROMPT)
+    # No retries: a code is single-use, so a retried POST after a lost answer would only be
+    # refused as "already used", hiding the real failure.
     with (
-        app.client(None, base_url=base_url, retries=1) as client,
+        app.client(None, base_url=base_url, retries=0) as client,
         out.spinner("Getting your new key from OpenRouter…"),
     ):
         key = signin.exchange_code(client, code, pkce)
