@@ -7,12 +7,15 @@ traceback reaches a user unless they asked for `--verbose`.
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import typer
 
 # Typer carries its own copy of click; its usage errors are ClickExceptions.
+from typer import _click as click
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption
+from typer.exceptions import Abort, Exit
 
 from moltbot_cli import __version__
 from moltbot_cli.commands import (
@@ -24,6 +27,7 @@ from moltbot_cli.commands import (
     usage_cmd,
 )
 from moltbot_cli.commands.context import AppContext
+from moltbot_cli.console import guard_standard_streams
 from moltbot_cli.errors import ExitCode, MoltbotError, report
 
 app = typer.Typer(
@@ -50,6 +54,7 @@ app.command("usage", short_help="Calls, tokens and cost from the call log, total
 
 
 GLOBAL_OPTIONS = ("--config", "-v", "--verbose", "--version")
+COMPLETE_VAR = "_MOLTBOT_COMPLETE"
 
 
 def _print_version(value: bool) -> None:
@@ -85,17 +90,36 @@ def _wants_verbose(args: Sequence[str]) -> bool:
     return any(arg in ("-v", "--verbose") for arg in args)
 
 
+def _invoke(command: click.Command, args: list[str]) -> Any:
+    """Run the command as Typer's `main()` would, minus its closed-pipe handling.
+
+    Typer's `main()` turns a reader that went away (EPIPE) into exit 1 before any handler
+    of ours could see it; here it reaches `main()` below, which makes it exit 0.
+    """
+    if os.environ.get(COMPLETE_VAR):
+        # Shell completion: Typer's own path prints the candidates and exits.
+        return command.main(args=args, prog_name="moltbot")
+    try:
+        with command.make_context("moltbot", args) as ctx:
+            return command.invoke(ctx)
+    except Exit as done:
+        return done.exit_code
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    guard_standard_streams()
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=args, prog_name="moltbot", standalone_mode=False)
+        result = _invoke(command, args)
+        sys.stdout.flush()  # a reader that left shows up here, while it can still be handled
     except NoArgsIsHelpError as error:
         # A bare `moltbot` or `moltbot models` asks what there is: help, not a complaint.
-        print(error.format_message())
+        help_text = error.format_message()
+        _end_quietly_if_reader_left(lambda: print(help_text, flush=True))
         sys.exit(ExitCode.OK)
     except ClickException as error:
-        sys.stdout.flush()
+        _end_quietly_if_reader_left(sys.stdout.flush)
         print(f"Error: {error.format_message()}", file=sys.stderr)
         context = getattr(error, "ctx", None)
         if isinstance(error, NoSuchOption) and error.option_name in GLOBAL_OPTIONS:
@@ -112,14 +136,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     except MoltbotError as error:
         if _wants_verbose(args):
             traceback.print_exc()
+        _end_quietly_if_reader_left(sys.stdout.flush)
         sys.exit(report(error))
-    except (KeyboardInterrupt, typer.Abort):
+    except (KeyboardInterrupt, EOFError, Abort):
         print(file=sys.stderr)
         sys.exit(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         # The reader went away (`moltbot ... | head`): not a failure worth a message.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _stdout_to_devnull()
         sys.exit(ExitCode.OK)
     except Exception as error:
         if _wants_verbose(args):
@@ -128,3 +152,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("This is a bug in moltbot; run again with --verbose for details.", file=sys.stderr)
         sys.exit(ExitCode.FAILURE)
     sys.exit(result if isinstance(result, int) else ExitCode.OK)
+
+
+def _end_quietly_if_reader_left(write: Callable[[], object]) -> None:
+    try:
+        write()
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        sys.exit(ExitCode.OK)
+
+
+def _stdout_to_devnull() -> None:
+    """What is still buffered for the reader that left goes nowhere, not into an error
+    at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

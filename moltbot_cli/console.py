@@ -7,13 +7,14 @@ something is actually rendered for a terminal, so scripts and pipes never pay fo
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from enum import Enum
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 from moltbot_cli.errors import UsageError
 
@@ -50,6 +51,77 @@ def _is_terminal(stream: IO[str]) -> bool:
 def stdin_is_terminal() -> bool:
     """A person is at the keyboard: questions may be asked, and stdin holds no piped input."""
     return sys.stdin is not None and _is_terminal(sys.stdin)
+
+
+class StdoutClosedError(UsageError):
+    """Started with stdout closed (`moltbot ... >&-`): results have nowhere to go."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "stdout is closed: there is nowhere to write the output",
+            hint="Run it with stdout open: redirect it to a file, or to /dev/null to discard it.",
+        )
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Stands in for a stdout that was closed when the program started."""
+
+    def write(self, text: str) -> int:
+        raise StdoutClosedError()
+
+    def writable(self) -> bool:
+        return False
+
+    def isatty(self) -> bool:
+        return False
+
+
+class _ForgivingStderr:
+    """stderr that never fails: a closed or broken stderr must not change the exit code."""
+
+    def __init__(self, wrapped: TextIO) -> None:
+        self.wrapped = wrapped
+
+    def write(self, text: str) -> int:
+        try:
+            return self.wrapped.write(text)
+        except (OSError, ValueError):
+            return len(text)
+
+    def flush(self) -> None:
+        with suppress(OSError, ValueError):
+            self.wrapped.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+
+def guard_standard_streams() -> None:
+    """Make closed or broken stdout and stderr behave; call once, before any output.
+
+    A closed stdout or stderr (`>&-`, `2>&-`) leaves its descriptor free: /dev/null takes
+    it, so no file the program opens (a config, a temp file) can land on fd 1 or 2 and
+    receive output meant for a terminal. Writing results to a closed stdout is then a
+    clean error; messages to a closed or vanished stderr are dropped without a word.
+    """
+    for fd in (1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_WRONLY)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stdout is None:
+        sys.stdout = cast(TextIO, _ClosedStdout())
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the program
+    if not isinstance(sys.stderr, _ForgivingStderr):
+        sys.stderr = cast(TextIO, _ForgivingStderr(sys.stderr))
+
+
+def stdout_is_closed() -> bool:
+    return isinstance(sys.stdout, _ClosedStdout)
 
 
 class Output:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moltbot_cli.commands.context import AppContext
-from moltbot_cli.console import Output, stdin_is_terminal
+from moltbot_cli.console import Output, StdoutClosedError, stdin_is_terminal, stdout_is_closed
 from moltbot_cli.credentials import find_key, require_key
 from moltbot_cli.errors import MoltbotError, UsageError
 from moltbot_cli.openrouter.client import CHAT_PATH
@@ -42,6 +42,8 @@ class ChatCommand:
 
 
 def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
+    if stdout_is_closed():
+        raise StdoutClosedError()  # before paying for a reply that could not be shown
     if command.model is not None and not command.model.strip():
         # An empty -m (say, an unset shell variable) must not quietly mean the primary.
         raise UsageError(
