@@ -46,7 +46,7 @@ app.command("onboard", short_help="Set up your OpenRouter key and a default mode
     onboard_cmd.onboard_command
 )
 app.add_typer(models_cmd.app, name="models")
-app.command("chat")(chat_cmd.chat)
+app.command("chat", short_help="Ask a model; with no prompt at a terminal, chat.")(chat_cmd.chat)
 app.add_typer(logs_cmd.app, name="logs")
 app.command("usage", short_help="Calls, tokens and cost from the call log, totalled.")(
     usage_cmd.usage

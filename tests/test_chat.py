@@ -306,7 +306,15 @@ def test_json_prints_one_object_a_parser_reads(fake_openrouter: FakeOpenRouter) 
     completed = in_a_shell(command)
     assert completed.returncode == 0, completed.stderr
     payload = json.loads(completed.stdout)
-    assert list(payload) == ["id", "model", "provider", "content", "finish_reason", "usage"]
+    assert list(payload) == [
+        "id",
+        "model",
+        "provider",
+        "content",
+        "finish_reason",
+        "usage",
+        "conversation",  # the call was logged: `chat --cid` continues it
+    ]
     assert payload["id"].startswith("gen-")
     assert payload["model"] == SONNET
     assert payload["provider"] == "Anthropic"

@@ -53,11 +53,12 @@ def interrupt_once(
 
 
 def tree(directory: Path) -> dict[str, bytes]:
-    """Every file a user would care about: config, key file, keyring (not the model cache)."""
+    """Every file a user would care about: config, key file, keyring (not the model cache,
+    nor the call log, which records even an interrupted chat: see test_conversations)."""
     return {
         str(path.relative_to(directory)): path.read_bytes()
         for path in sorted(directory.rglob("*"))
-        if path.is_file() and path.relative_to(directory).parts[0] != "cache"
+        if path.is_file() and path.relative_to(directory).parts[0] not in ("cache", "data")
     }
 
 

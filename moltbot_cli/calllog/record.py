@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 # Request fields that are the conversation itself, not the settings it was sent with.
-NOT_PARAMS = frozenset({"model", "messages", "stream", "provider", "session_id"})
+NOT_PARAMS = frozenset({"model", "messages", "stream", "stream_options", "provider", "session_id"})
 
 
 @dataclass

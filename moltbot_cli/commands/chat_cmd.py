@@ -75,13 +75,28 @@ def chat(
         "--no-stdin",
         help="Never read stdin (as ssh -n): for loops that read lines and call moltbot.",
     ),
+    continue_last: bool = typer.Option(
+        False,
+        "-c",
+        "--continue",
+        help="Continue the last conversation: its earlier turns are sent along.",
+    ),
+    cid: str | None = typer.Option(
+        None,
+        "--cid",
+        metavar="ID",
+        help="Continue this conversation (an id from `moltbot logs list`).",
+    ),
+    no_log: bool = typer.Option(False, "--no-log", help="Do not record this call in the call log."),
 ) -> None:
-    """Ask a model and stream its reply to stdout.
+    """Ask a model and stream its reply to stdout; with no prompt at a terminal, chat.
 
     Examples:
 
     \b
       moltbot chat "hello"
+      moltbot chat -c "and in French?"
+      moltbot chat
       echo "some text" | moltbot chat summarize
       moltbot chat -m "Claude Sonnet" --only anthropic --usage "hi"
       moltbot chat --json hi | jq .usage
@@ -107,5 +122,8 @@ def chat(
             usage=usage,
             fallbacks=not no_fallbacks,
             read_stdin=not no_stdin,
+            continue_last=continue_last,
+            cid=cid,
+            log=not no_log,
         ),
     )

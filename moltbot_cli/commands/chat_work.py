@@ -9,17 +9,19 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from moltbot_cli.calllog.conversation import Conversation
+from moltbot_cli.calllog.conversation import load as load_conversation
 from moltbot_cli.commands.context import AppContext
 from moltbot_cli.console import Output, StdoutClosedError, stdin_is_terminal, stdout_is_closed
 from moltbot_cli.credentials import find_key, require_key
 from moltbot_cli.errors import MoltbotError, UsageError
 from moltbot_cli.openrouter.client import CHAT_PATH
 from moltbot_cli.openrouter.errors import unseen_partial
-from moltbot_cli.request.body import ChatOptions, build_body, build_messages
-from moltbot_cli.request.walk import Failover, Served, converse, model_chain
+from moltbot_cli.request.body import ChatOptions, build_body
+from moltbot_cli.request.walk import Failover, Served, model_chain
 from moltbot_cli.vocabulary import refs
 
 
@@ -39,6 +41,9 @@ class ChatCommand:
     usage: bool = False
     fallbacks: bool = True
     read_stdin: bool = True
+    continue_last: bool = False
+    cid: str | None = None
+    log: bool = True
 
 
 def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
@@ -51,10 +56,72 @@ def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
             hint="Use a ref such as openrouter/anthropic/claude-sonnet-4-5 or an alias "
             "(`moltbot models list`), or leave -m out to ask the configured primary.",
         )
+    if command.continue_last and command.cid is not None:
+        raise UsageError("-c/--continue and --cid both name a conversation; give one of them")
+    if wants_interactive(command):
+        if out.is_json or command.dry_run:
+            flag = "--json" if out.is_json else "--dry-run"
+            raise UsageError(
+                f"{flag} needs a prompt: the interactive chat has no {flag}",
+                hint='Give the prompt as arguments: moltbot chat --json "hello".',
+            )
+        from moltbot_cli.commands.chat_interactive import run_interactive
+
+        run_interactive(app, out, command)
+        return
     prompt = compose_prompt(
         command.words, piped_stdin() if command.read_stdin else None, stdin_read=command.read_stdin
     )
-    options = ChatOptions(
+    settings = app.store.settings()
+    conversation = open_conversation(command)
+    chain = model_chain(settings, command.model or conversation.model, fallbacks=command.fallbacks)
+    options = chat_options(command)
+    if command.dry_run:
+        if conversation.continued:
+            options = replace(options, session_id=conversation.id)
+        body = build_body(settings, chain[0], conversation.messages(prompt), options)
+        key = find_key(app.config_path, settings).key
+        with app.client(key, base_url=settings.base_url) as client:
+            out.json(client.preview(CHAT_PATH, body))
+        if key is None:
+            out.note("Note: no API key found; a real call would stop here (run `moltbot onboard`).")
+        return
+    from moltbot_cli.commands.chat_turn import TurnSettings, take_turn
+
+    key = require_key(app.config_path, settings).key
+    from moltbot_cli.commands.models_expiry_work import warn_once_a_day
+
+    warn_once_a_day(out, settings.base_url, chain[0])  # from the cache: never a fetch
+    logged = command.log and settings.logs_enabled
+    turn = TurnSettings(settings, options, log=logged, secret=key, spinner=not app.verbose)
+    continued = conversation.continued
+    with app.client(
+        key, base_url=settings.base_url, timeout=command.timeout, retries=command.retries
+    ) as client:
+        served = take_turn(out, client, turn, chain, conversation, prompt)
+    result = served.result
+    if out.is_json:
+        payload = result.as_json()
+        if logged or continued:
+            payload["conversation"] = conversation.id
+        out.json(payload)
+    if served.fallback:
+        out.note(f"Note: answered by {served.ref} (a configured fallback).")
+    if result.finish_reason == "length":
+        out.note("Note: the reply stopped at its token limit; allow more with --max-tokens N.")
+    if command.usage:
+        out.note(usage_line(served))
+        if continued:
+            out.note(conversation_line(conversation))
+
+
+def wants_interactive(command: ChatCommand) -> bool:
+    """No prompt, and a person at the keyboard: talk with them."""
+    return not command.words and command.read_stdin and stdin_is_terminal()
+
+
+def chat_options(command: ChatCommand) -> ChatOptions:
+    return ChatOptions(
         system=command.system,
         temperature=command.temperature,
         max_tokens=command.max_tokens,
@@ -62,34 +129,22 @@ def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
         order=provider_slugs(command.order, "--order"),
         stream=command.stream,
     )
-    settings = app.store.settings()
-    chain = model_chain(settings, command.model, fallbacks=command.fallbacks)
-    messages = build_messages(prompt, command.system)
-    if command.dry_run:
-        key = find_key(app.config_path, settings).key
-        with app.client(key, base_url=settings.base_url) as client:
-            out.json(client.preview(CHAT_PATH, build_body(settings, chain[0], messages, options)))
-        if key is None:
-            out.note("Note: no API key found; a real call would stop here (run `moltbot onboard`).")
-        return
-    key = require_key(app.config_path, settings).key
-    from moltbot_cli.commands.models_expiry_work import warn_once_a_day
 
-    warn_once_a_day(out, settings.base_url, chain[0])  # from the cache: never a fetch
-    with app.client(
-        key, base_url=settings.base_url, timeout=command.timeout, retries=command.retries
-    ) as client:
-        items = converse(client, settings, chain, messages, options)
-        served = show_reply(out, items, chain[0], spinner=not app.verbose)
-    result = served.result
-    if out.is_json:
-        out.json(result.as_json())
-    if served.fallback:
-        out.note(f"Note: answered by {served.ref} (a configured fallback).")
-    if result.finish_reason == "length":
-        out.note("Note: the reply stopped at its token limit; allow more with --max-tokens N.")
-    if command.usage:
-        out.note(usage_line(served))
+
+def open_conversation(command: ChatCommand) -> Conversation:
+    """The conversation -c or --cid names, with -s replacing its system prompt; else a new one."""
+    if not (command.continue_last or command.cid is not None):
+        return Conversation.new(command.system)
+    conversation = load_conversation(None if command.continue_last else command.cid)
+    if command.system:
+        conversation.system = command.system
+    return conversation
+
+
+def conversation_line(conversation: Conversation) -> str:
+    calls = f"{conversation.calls} call{'s' if conversation.calls != 1 else ''}"
+    cost = f"${conversation.cost:.6f}" if conversation.costed else "cost not reported"
+    return f"Conversation {conversation.id}: {calls}, {cost} so far"
 
 
 def compose_prompt(words: list[str], stdin_text: str | None, *, stdin_read: bool = True) -> str:

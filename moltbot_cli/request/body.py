@@ -26,6 +26,8 @@ class ChatOptions:
     only: list[str] | None = None
     order: list[str] | None = None
     stream: bool = True
+    # A conversation's id: OpenRouter keeps its calls on one provider, so its cache is hit.
+    session_id: str | None = None
 
 
 def build_messages(prompt: str, system: str | None) -> list[dict[str, str]]:
@@ -34,7 +36,7 @@ def build_messages(prompt: str, system: str | None) -> list[dict[str, str]]:
 
 
 def build_body(
-    settings: Settings, ref: str, messages: list[dict[str, str]], options: ChatOptions
+    settings: Settings, ref: str, messages: list[dict[str, Any]], options: ChatOptions
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"model": refs.wire_id(ref), "messages": messages}
     body.update(wire_params(settings.params(ref)))
@@ -48,6 +50,8 @@ def build_body(
     )
     if provider:
         body["provider"] = provider
+    if options.session_id:
+        body["session_id"] = options.session_id
     body["stream"] = options.stream
     if options.stream:
         body["stream_options"] = {"include_usage": True}  # so --usage has tokens to show

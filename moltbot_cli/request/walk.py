@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from moltbot_cli.config.settings import Settings
 from moltbot_cli.errors import MoltbotError
@@ -52,7 +53,7 @@ def converse(
     client: OpenRouterClient,
     settings: Settings,
     chain: list[str],
-    messages: list[dict[str, str]],
+    messages: list[dict[str, Any]],
     options: ChatOptions,
 ) -> Iterator[str | Failover | Served]:
     """Text pieces as they arrive (streaming only), a Failover per model given up on,

@@ -345,7 +345,7 @@ class FakeOpenRouter:
         class Handler(_Handler):
             owner = fake
 
-        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        server = _Server(("127.0.0.1", port), Handler)
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
@@ -427,6 +427,11 @@ class FakeOpenRouter:
 
     def _hang(self, seconds: float = HANG_LIMIT_SECONDS) -> None:
         self._stopping.wait(seconds)
+
+
+class _Server(ThreadingHTTPServer):
+    # Room for a CI matrix of chats connecting at once (the default backlog is 5).
+    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):
