@@ -153,6 +153,28 @@ def alternating_medians(
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def query_seconds(path: Path, runs: int) -> dict[str, float]:
+    """The SQLite work of `logs list` and `usage` without the process around it."""
+    queries = {
+        "recent(20)": lambda log: log.recent(20),
+        "recent(20, model)": lambda log: log.recent(20, models=["openai/gpt-5.2"]),
+        "usage(30d, by model)": lambda log: log.usage(time.time() - 30 * 86400, "model"),
+        "usage(all, by day)": lambda log: log.usage(None, "day"),
+    }
+    figures = {}
+    log = CallLog.open(path)
+    assert log is not None
+    with log:
+        for label, query in queries.items():
+            times = []
+            for _ in range(runs + 1):
+                start = time.perf_counter()
+                query(log)
+                times.append(time.perf_counter() - start)
+            figures[label] = statistics.median(times[1:])
+    return figures
+
+
 def log_figures(
     moltbot: list[str],
     env: dict[str, str],
@@ -175,6 +197,8 @@ def log_figures(
         "usage --since 30d": [*moltbot, "usage", "--since", "30d"],
         "usage --by day --json": [*moltbot, "usage", "--by", "day", "--json"],
     }
+    floor = median_seconds([*moltbot, "--version"], env, runs)
+    lines.append(f"start-up floor (moltbot --version): {floor * 1000:.1f} ms")
     for size in sizes:
         started = time.perf_counter()
         path = fill_log(data_dir, size)
@@ -183,6 +207,8 @@ def log_figures(
         lines.append(f"log of {size:,} calls ({megabytes:.1f} MB, filled in {filled:.1f} s):")
         for label, command in reads.items():
             lines.append(f"  {label:<28} {median_seconds(command, env, runs) * 1000:8.1f} ms")
+        for label, seconds in query_seconds(path, runs).items():
+            lines.append(f"  {label:<28} {seconds * 1000:8.1f} ms  (the query alone, in process)")
     chat_env = dict(env)
     if base_url is not None:
         chat_env["OPENROUTER_BASE_URL"] = base_url
