@@ -255,10 +255,11 @@ def test_usage_probe_adds_the_keys_own_figures(
     result = run_moltbot("usage", "--probe", "--json", env=env)
     assert result.code == 0, result.stderr
     key = json.loads(result.stdout)["key"]
-    assert (key["limit"], key["limit_remaining"], key["usage"]) == (10.0, 7.5, 2.5)
+    # The same object as `models status --probe --json` gives under "key".
+    assert (key["limit"], key["limitRemaining"], key["usage"]["total"]) == (10.0, 7.5, 2.5)
     assert TEST_KEY not in result.stdout
     human = run_moltbot("usage", "--probe", env=env)
-    assert "limit $10.00 ($7.50 left)" in human.stdout
+    assert "$10.00, $7.50 left" in human.stdout and "all time $2.50" in human.stdout
 
 
 def test_usage_probe_without_a_key_still_prints_the_log_totals(filled: list[int]) -> None:
@@ -266,3 +267,40 @@ def test_usage_probe_without_a_key_still_prints_the_log_totals(filled: list[int]
     assert result.code == 4
     payload = json.loads(result.stdout)
     assert payload["calls"] == 4 and "error" in payload["key"]
+
+
+def on_a_terminal(*args: str) -> str:
+    import os
+    import sys
+
+    import pexpect
+
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "moltbot_cli", *args],
+        env={**os.environ, "COLUMNS": "100"},
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 100),
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    return str(child.before)
+
+
+def test_on_a_terminal_list_is_one_aligned_line_a_call(filled: list[int]) -> None:
+    lines = on_a_terminal("logs", "list").splitlines()
+    assert len(lines) == 4
+    newest, good = lines[0], lines[1]
+    assert newest.split()[0] == str(filled[-1]) and "[exit 7] write a poem" in newest
+    assert "openai/gpt-5.2" in newest and "- tok" in newest
+    assert "anthropic/claude-sonnet-4-5" in good and "15 tok" in good and "$0.000081" in good
+    assert all(len(line) < 100 for line in lines)
+    assert good.index("15 tok") == lines[2].index("15 tok")  # columns line up
+
+
+def test_on_a_terminal_usage_is_a_table(filled: list[int]) -> None:
+    text = on_a_terminal("usage", "--since", "7d", "--by", "provider")
+    assert "3 calls, 30 tokens" in text
+    assert "PROVIDER" in text and "Anthropic" in text and "OpenAI" in text

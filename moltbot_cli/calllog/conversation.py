@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from moltbot_cli.calllog.record import CallRecord
+from moltbot_cli.calllog.record import CallRecord, split_content
 from moltbot_cli.calllog.recorder import new_conversation_id
 from moltbot_cli.errors import UsageError
 
@@ -67,10 +67,10 @@ class Conversation:
             self.counted_tokens = record.total_tokens
             self.counted_turns = len(self.turns)
 
-    def estimated_tokens(self, prompt: str) -> int:
+    def estimated_tokens(self, prompt: str | list[dict[str, Any]]) -> int:
         """About how many tokens the next request holds: counted where a server counted."""
         uncounted = self.turns[self.counted_turns :]
-        text = len(prompt) + sum(len(turn["content"]) for turn in uncounted)
+        text = len(split_content(prompt)[0]) + sum(len(turn["content"]) for turn in uncounted)
         if self.counted_tokens is None:
             text += len(self.system or "") + sum(
                 len(turn["content"]) for turn in self.turns[: self.counted_turns]

@@ -45,9 +45,12 @@ def take_turn(
     turn: TurnSettings,
     chain: list[str],
     conversation: Conversation,
-    prompt: str,
+    prompt: str | list[dict[str, Any]],
 ) -> Served:
-    """Ask `chain` (the model, then its fallbacks) `prompt` within `conversation`."""
+    """Ask `chain` (the model, then its fallbacks) `prompt` within `conversation`.
+
+    `prompt` is the user message's content: text, or a list of parts (text, images, files).
+    """
     messages = conversation.messages(prompt)
     options = turn.options
     if turn.session or conversation.continued:
@@ -99,7 +102,7 @@ def warn_past_context(
     settings: Settings,
     ref: str,
     conversation: Conversation,
-    prompt: str,
+    prompt: str | list[dict[str, Any]],
     fresh_hint: str,
 ) -> None:
     """Say so before sending a conversation that has outgrown the model's context."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
@@ -66,19 +66,39 @@ def list_calls(
         return
     lines = [call_line(record) for record in records]
     if out.stdout_is_terminal:
-        width = shutil.get_terminal_size((120, 24)).columns
-        model_width = min(32, max(len(line[3]) for line in lines))
-        for record, line in zip(records, lines, strict=True):
-            ident, when, cid, name, tokens, cost, words = line
-            text = (
-                f"{ident:>5}  {when}  {cid}  {name[:model_width]:<{model_width}}  "
-                f"{tokens:>9}  {cost:>9}  "
-            )
-            mark = f"[exit {record.exit_code}] " if record.exit_code else ""
-            out.line((text + mark + words)[: max(width - 1, len(text) + 10)])
+        for text in terminal_lines(records, lines, shutil.get_terminal_size((120, 24)).columns):
+            out.line(text)
     else:
         for line in lines:
             out.line("\t".join(line))
+
+
+def terminal_lines(
+    records: list[CallRecord], lines: Sequence[tuple[str, ...]], width: int
+) -> list[str]:
+    """Aligned columns, the prompt's first words in what is left of the width.
+
+    A narrow terminal loses the conversation column first: `--json` and pipes keep it.
+    """
+    columns = [list(column) for column in zip(*(line[:6] for line in lines), strict=True)]
+    columns[3] = [name[:40] for name in columns[3]]
+    widths = [max(len(cell) for cell in column) for column in columns]
+    shown = [0, 1, 2, 3, 4, 5]
+    if sum(widths) + 2 * len(widths) + 24 > width:
+        shown.remove(2)
+    right = {0, 4, 5}
+    result = []
+    for index, (record, line) in enumerate(zip(records, lines, strict=True)):
+        cells = [
+            columns[c][index].rjust(widths[c]) if c in right else columns[c][index].ljust(widths[c])
+            for c in shown
+        ]
+        head = "  ".join(cells) + "  "
+        mark = f"[exit {record.exit_code}] " if record.exit_code else ""
+        room = max(width - 1 - len(head), 12)
+        words = mark + line[6]
+        result.append(head + (words if len(words) <= room else words[: room - 1] + "…"))
+    return result
 
 
 def call_line(record: CallRecord) -> tuple[str, str, str, str, str, str, str]:

@@ -7,13 +7,16 @@ this week, this month and in all, and the limit with what is left of it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from moltbot_cli.calllog.store import GroupBy, Totals, Usage
 from moltbot_cli.commands.context import AppContext
 from moltbot_cli.commands.logs_work import format_cost, reading
 from moltbot_cli.console import Output
 from moltbot_cli.errors import MoltbotError, UsageError
+
+if TYPE_CHECKING:
+    from moltbot_cli.commands.key_report import KeyReport
 
 GROUPINGS = ("day", "model", "provider")
 
@@ -27,7 +30,7 @@ def usage(app: AppContext, out: Output, *, since: str | None, by: str | None, pr
     grouping: GroupBy = cast(GroupBy, by or "model")
     with reading() as log:
         result = log.usage(cutoff, grouping) if log is not None else Usage(Totals())
-    key_info: dict[str, Any] | None = None
+    key_info: KeyReport | None = None
     probe_error: MoltbotError | None = None
     if probe:
         key_info, probe_error = _probe(app)
@@ -41,7 +44,9 @@ def usage(app: AppContext, out: Output, *, since: str | None, by: str | None, pr
             "rows": [{grouping: key, **totals.as_json()} for key, totals in result.rows],
         }
         if probe:
-            payload["key"] = key_info if key_info is not None else {"error": _message(probe_error)}
+            payload["key"] = (
+                key_info.as_json() if key_info is not None else {"error": _message(probe_error)}
+            )
         out.json(payload)
     else:
         _show(out, result, cutoff, since, grouping, key_info)
@@ -55,7 +60,7 @@ def _show(
     cutoff: float | None,
     since: str | None,
     grouping: str,
-    key_info: dict[str, Any] | None,
+    key_info: KeyReport | None,
 ) -> None:
     total = result.total
     period = (
@@ -92,66 +97,17 @@ def _show(
         )
     if key_info is not None:
         out.line()
-        out.line(describe_key_usage(key_info))
+        out.line("OpenRouter's own count for the key:")
+        for name, value in key_info.rows():
+            out.line(f"  {name + ':':<11}{value}")
+        for warning in key_info.warnings():
+            out.warn(warning)
 
 
-def describe_key_usage(info: dict[str, Any]) -> str:
-    """What OpenRouter counts for the key, in one or two lines."""
-    spent = [
-        f"{label} {_money(info.get(field))}"
-        for label, field in (
-            ("today", "usage_daily"),
-            ("this week", "usage_weekly"),
-            ("this month", "usage_monthly"),
-            ("in all", "usage"),
-        )
-        if _number(info.get(field)) is not None
-    ]
-    line = "OpenRouter counts for this key: " + (", ".join(spent) if spent else "no usage figures")
-    limit = _number(info.get("limit"))
-    if limit is None:
-        line += "; no spending limit"
-    else:
-        line += f"; limit {_money(limit)}"
-        remaining = _number(info.get("limit_remaining"))
-        if remaining is not None:
-            line += f" ({_money(remaining)} left)"
-        reset = info.get("limit_reset")
-        if isinstance(reset, str) and reset:
-            line += f", resets {reset}"
-    return line + "."
-
-
-KEY_FIELDS = (
-    "label",
-    "usage",
-    "usage_daily",
-    "usage_weekly",
-    "usage_monthly",
-    "limit",
-    "limit_remaining",
-    "limit_reset",
-    "is_free_tier",
-    "expires_at",
-)
-
-
-def key_usage(data: dict[str, Any]) -> dict[str, Any]:
-    """The usage and limit fields of a `GET /key` answer, each only if well formed."""
-    picked: dict[str, Any] = {}
-    for name in KEY_FIELDS:
-        value = data.get(name)
-        if name in ("label", "limit_reset", "expires_at"):
-            picked[name] = value if isinstance(value, str) else None
-        elif name == "is_free_tier":
-            picked[name] = value if isinstance(value, bool) else None
-        else:
-            picked[name] = _number(value)
-    return picked
-
-
-def _probe(app: AppContext) -> tuple[dict[str, Any] | None, MoltbotError | None]:
+def _probe(app: AppContext) -> tuple[KeyReport | None, MoltbotError | None]:
+    """What OpenRouter counts for the key: read as `models status --probe` reads it."""
     from moltbot_cli.commands.auth_work import check_key
+    from moltbot_cli.commands.key_report import KeyReport
     from moltbot_cli.credentials import require_key
 
     try:
@@ -161,23 +117,7 @@ def _probe(app: AppContext) -> tuple[dict[str, Any] | None, MoltbotError | None]
             data = check_key(client)
     except MoltbotError as error:
         return None, error
-    info = key_usage(data)
-    if isinstance(info.get("label"), str) and key and key in info["label"]:
-        from moltbot_cli.masking import mask_key
-
-        info["label"] = mask_key(key)
-    return info, None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        return None
-    return float(value)
-
-
-def _money(value: Any) -> str:
-    number = _number(value)
-    return "-" if number is None else f"${number:,.2f}" if number >= 0.01 else format_cost(number)
+    return KeyReport.from_data(data, key or ""), None
 
 
 def _message(error: MoltbotError | None) -> str:
