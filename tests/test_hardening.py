@@ -245,7 +245,9 @@ def test_a_broken_env_key_is_blamed_on_the_environment(
     assert result.code == 4, result.stderr
     assert "OPENROUTER_API_KEY in the environment" in result.stderr
     assert "has space" not in result.output
-    assert fake_openrouter.requests == []
+    # Nothing but the model list (status checks the configured models; it takes no key).
+    assert [r.path for r in fake_openrouter.requests if r.path != "/api/v1/models"] == []
+    assert all("authorization" not in r.headers for r in fake_openrouter.requests)
 
 
 def test_endpoints_still_list_with_a_broken_env_key(fake_openrouter: FakeOpenRouter) -> None:

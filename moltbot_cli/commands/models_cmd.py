@@ -404,7 +404,7 @@ def routing_show_command(
     show(app, app.output(json=json), ref, global_only=global_)
 
 
-@routing_app.command("set")
+@routing_app.command("set", short_help="Change a model's routing, or every model's.")
 def routing_set_command(
     ctx: typer.Context,
     ref: str | None = typer.Argument(
@@ -508,7 +508,7 @@ def routing_set_command(
     set_routing(app, app.output(), ref, changes, global_only=global_)
 
 
-@routing_app.command("clear")
+@routing_app.command("clear", short_help="Remove a model's routing, or every model's.")
 def routing_clear_command(
     ctx: typer.Context,
     ref: str | None = typer.Argument(

@@ -93,9 +93,9 @@ class ExpiryReport:
         """Lines for the human `models status` table."""
         if not self.checked:
             return [("Model check", f"not done ({self.problem or 'no model list'})")]
+        rows = [("Model check", self.problem)] if self.problem else []
         if not self.findings:
-            return [("Model check", f"all listed; none expires within {_window()} days")]
-        rows = []
+            return [("Model check", f"all listed; none expires within {_window()} days"), *rows]
         for finding in self.findings:
             label = {"expiring": "Expiring", "expired": "Expired", "gone": "Gone"}[finding.state]
             rows.append((label, finding.describe()))

@@ -276,14 +276,14 @@ def _saw_the_image(client: OpenRouterClient, candidate: Candidate) -> bool:
 def probe_all(
     client: OpenRouterClient, found: list[Candidate], concurrency: int
 ) -> list[Candidate]:
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="scan") as pool:
-        futures = [pool.submit(probe, client, candidate) for candidate in found]
-        try:
-            return [future.result() for future in futures]
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="scan")
+    futures = [pool.submit(probe, client, candidate) for candidate in found]
+    try:
+        return [future.result() for future in futures]
+    finally:
+        # On Ctrl-C, probes not yet started are dropped and nobody waits for those running:
+        # closing the client (by the caller, right after) ends them.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 # -- the command ----------------------------------------------------------------------------
