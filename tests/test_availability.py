@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -127,3 +128,40 @@ def test_the_performance_flag_parser_takes_numbers_and_percentiles_or_refuses(te
         assert all(number >= 0 for number in value.values())
     else:
         assert value >= 0
+
+
+def test_once_a_probe_stays_rate_limited_the_scan_goes_one_at_a_time() -> None:
+    import threading
+
+    from moltbot_cli.commands.models_scan_work import Paced
+    from moltbot_cli.errors import RateLimitedError
+
+    entered, release = threading.Event(), threading.Event()
+    active: list[int] = []
+
+    class Busy:
+        calls = 0
+
+        def complete(self, body: dict[str, Any], *, name: str | None = None) -> dict[str, Any]:
+            Busy.calls += 1
+            if Busy.calls == 1:
+                raise RateLimitedError("still rate limited (429)")
+            active.append(1)
+            entered.set()
+            release.wait(10)
+            active.pop()
+            return {"choices": [{"message": {"content": "OK"}}]}
+
+    paced = Paced(Busy())
+    with pytest.raises(RateLimitedError):
+        paced.complete({})
+    assert paced.slowed.is_set()
+    threads = [threading.Thread(target=paced.complete, args=({},)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    assert entered.wait(10)
+    assert len(active) == 1 and paced._turn.locked()
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert Busy.calls == 4 and active == []

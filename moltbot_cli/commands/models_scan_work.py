@@ -12,10 +12,11 @@ the scan. The winners can become the default model and the fallbacks.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from moltbot_cli.errors import MoltbotError, RateLimitedError, UpstreamError, UsageError
 from moltbot_cli.openrouter import availability
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from moltbot_cli.commands.context import AppContext
     from moltbot_cli.config.document import Document
     from moltbot_cli.console import Output
-    from moltbot_cli.openrouter.client import OpenRouterClient
 
 DEFAULT_MAX_CANDIDATES = 12
 DEFAULT_CONCURRENCY = 4
@@ -192,7 +192,7 @@ def candidates(models: list[dict[str, Any]], today: dt.date, limit: int) -> list
 # -- probing --------------------------------------------------------------------------------
 
 
-def _ask(client: OpenRouterClient, candidate: Candidate, body: dict[str, Any]) -> dict[str, Any]:
+def _ask(client: Completer, candidate: Candidate, body: dict[str, Any]) -> dict[str, Any]:
     return client.complete(
         {"model": candidate.model_id, "max_tokens": PROBE_MAX_TOKENS, **body},
         name=candidate.ref,
@@ -217,7 +217,7 @@ def _outcome(candidate: Candidate, what: str, probe: Any) -> Outcome:
         return "failed"
 
 
-def probe(client: OpenRouterClient, candidate: Candidate) -> Candidate:
+def probe(client: Completer, candidate: Candidate) -> Candidate:
     """A reply first; only a model that answers is asked for a tool call and an image."""
     started = time.monotonic()
     candidate.reply = _outcome(
@@ -244,7 +244,7 @@ def probe(client: OpenRouterClient, candidate: Candidate) -> Candidate:
     return candidate
 
 
-def _called_the_tool(client: OpenRouterClient, candidate: Candidate) -> bool:
+def _called_the_tool(client: Completer, candidate: Candidate) -> bool:
     payload = _ask(
         client,
         candidate,
@@ -264,7 +264,7 @@ def _called_the_tool(client: OpenRouterClient, candidate: Candidate) -> bool:
     )
 
 
-def _saw_the_image(client: OpenRouterClient, candidate: Candidate) -> bool:
+def _saw_the_image(client: Completer, candidate: Candidate) -> bool:
     content = [
         {"type": "text", "text": "What is in this image? One word."},
         {"type": "image_url", "image_url": {"url": ONE_PIXEL_PNG}},
@@ -273,11 +273,38 @@ def _saw_the_image(client: OpenRouterClient, candidate: Candidate) -> bool:
     return bool(_message(payload).get("content"))
 
 
-def probe_all(
-    client: OpenRouterClient, found: list[Candidate], concurrency: int
-) -> list[Candidate]:
+class Completer(Protocol):
+    def complete(self, body: dict[str, Any], *, name: str | None = None) -> dict[str, Any]: ...
+
+
+class Paced:
+    """The shared client, one probe at a time once any probe has stayed rate limited.
+
+    The client already waits as long as each 429's `Retry-After` asks; a probe still
+    refused after that means the account's free-model budget is spent for now, and more
+    probes in parallel would only spend it faster.
+    """
+
+    def __init__(self, client: Completer) -> None:
+        self.client = client
+        self.slowed = threading.Event()
+        self._turn = threading.Lock()
+
+    def complete(self, body: dict[str, Any], *, name: str | None = None) -> dict[str, Any]:
+        if not self.slowed.is_set():
+            try:
+                return self.client.complete(body, name=name)
+            except RateLimitedError:
+                self.slowed.set()
+                raise
+        with self._turn:
+            return self.client.complete(body, name=name)
+
+
+def probe_all(client: Completer, found: list[Candidate], concurrency: int) -> list[Candidate]:
+    paced = Paced(client)
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="scan")
-    futures = [pool.submit(probe, client, candidate) for candidate in found]
+    futures = [pool.submit(probe, paced, candidate) for candidate in found]
     try:
         return [future.result() for future in futures]
     finally:
