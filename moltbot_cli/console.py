@@ -10,19 +10,22 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from enum import Enum
 from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
-from moltbot_cli.errors import UsageError
+from moltbot_cli.errors import UsageError, safe_text
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 
 RICH_TABLE_MAX_ROWS = 300
+# Characters JSON allows raw inside strings that a terminal may still obey.
+_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
 
 
 class Format(str, Enum):
@@ -172,16 +175,35 @@ class Output:
     # -- results (stdout) -------------------------------------------------------------
 
     def line(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
+        self.stdout.write(safe_text(text) + "\n")
 
     def stream_text(self, text: str) -> None:
-        """Write a piece of a streamed reply at once, without buffering it."""
-        self.stdout.write(text)
+        """Write a piece of a streamed reply at once, without buffering it.
+
+        The reply is what the user asked for, so it goes out as sent, with two
+        exceptions: code points no encoding can carry (lone surrogates) are replaced,
+        and on a terminal, control sequences other than newline and tab are shown
+        escaped rather than obeyed (a reply must not clear the screen or retitle it).
+        """
+        from moltbot_cli.sanitize import fix_surrogates, visible_controls
+
+        self.stdout.write(
+            visible_controls(text) if self.stdout_is_terminal else fix_surrogates(text)
+        )
         self.stdout.flush()
 
     def json(self, payload: Any) -> None:
-        json.dump(payload, self.stdout, indent=2, ensure_ascii=False)
-        self.stdout.write("\n")
+        """One whole JSON document: rendered first, then written at once, never half.
+
+        Remembered secrets are masked in it, lone surrogates replaced, and the DEL and
+        C1 control characters (which JSON lets through raw) escaped.
+        """
+        from moltbot_cli.masking import scrub_data
+        from moltbot_cli.sanitize import fix_surrogates
+
+        text = json.dumps(scrub_data(payload), indent=2, ensure_ascii=False)
+        text = _RAW_CONTROLS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+        self.stdout.write(fix_surrogates(text) + "\n")
 
     def table(
         self,
@@ -192,6 +214,9 @@ class Output:
         no_wrap: Sequence[str] = (),
     ) -> None:
         """A table for a terminal, tab-separated columns otherwise."""
+        # Cells are often server metadata (model and provider names): an ESC in a name
+        # is shown, not obeyed.
+        rows = [[safe_text(str(cell)) for cell in row] for row in rows]
         if not self.rich_tables:
             if title:
                 self.line(title)
@@ -232,7 +257,7 @@ class Output:
     # -- messages (stderr) ------------------------------------------------------------
 
     def note(self, text: str) -> None:
-        self.stderr.write(text + "\n")
+        self.stderr.write(safe_text(text) + "\n")
         self.stderr.flush()
 
     def warn(self, text: str) -> None:

@@ -74,10 +74,22 @@ class NetworkError(MoltbotError):
     exit_code = ExitCode.NETWORK
 
 
+def safe_text(text: str) -> str:
+    """A message as it may reach the terminal: secrets masked, controls made visible.
+
+    Messages quote servers, files and environment variables; whatever they quote, the
+    key stays masked and an ESC or NUL byte in it is shown, not obeyed.
+    """
+    from moltbot_cli.masking import scrub
+    from moltbot_cli.sanitize import visible_controls
+
+    return visible_controls(scrub(text))
+
+
 def report(error: MoltbotError, stream: TextIO | None = None) -> int:
     """Print `error` as at most two lines and return its exit code."""
     stream = stream or sys.stderr
-    print(f"Error: {error.message}", file=stream)
+    print(safe_text(f"Error: {error.message}"), file=stream)
     if error.hint:
-        print(error.hint, file=stream)
+        print(safe_text(error.hint), file=stream)
     return int(error.exit_code)

@@ -372,13 +372,12 @@ def test_env_references_are_filled_only_when_used(config_file: Path) -> None:
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
-        (lambda p: p.mkdir(parents=True), "is a directory"),
         (
             lambda p: (p.parent.mkdir(parents=True), p.write_bytes(b'{ alias: "caf\xe9" }')),
             "is not UTF-8",
         ),
     ],
-    ids=["directory", "not-utf8"],
+    ids=["not-utf8"],
 )
 def test_unreadable_config_files(config_file: Path, setup: object, message: str) -> None:
     setup(config_file)  # type: ignore[operator]

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import json as jsonlib
 import os
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from moltbot_cli.commands.context import AppContext
 from moltbot_cli.config.document import Document, PathError
 from moltbot_cli.config.pathexpr import format_path, parse_path
+from moltbot_cli.config.secrets import secret_values
 from moltbot_cli.config.store import describe_issues
 from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import ExitCode, MoltbotError, UsageError
-from moltbot_cli.masking import is_secret_name, mask_secrets
+from moltbot_cli.masking import (
+    is_secret_name,
+    mask_key,
+    mask_key_shapes,
+    mask_secrets,
+)
+
+# Objects and lists within each other, path included: far more than any real setting
+# needs, far less than would strain the parser or Python's stack.
+MAX_NESTING = 32
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -30,37 +42,61 @@ def show(app: AppContext, out: Output, *, reveal: bool) -> None:
     if not exists:
         out.note(f"No config file yet at {app.config_path}; showing the empty config.")
     if out.is_json:
-        out.json(document.data if reveal else mask_secrets(document.data))
+        out.json(document.data if reveal else _masked_data(document.data, document))
         return
     out.stdout.write(document.text if reveal else _masked_text(document) or "{}\n")
 
 
 def _masked_text(document: Document) -> str:
-    """The file as written, with each secret's string replaced by its masked form."""
-    masked = document
-    for path in _secret_paths(document.data):
-        value = document.get(path)
-        masked = masked.set(path, mask_secrets(value, str(path[-1])))
-    return masked.text
+    """The file as written, with every copy of every secret replaced by its masked form.
+
+    Copies under a repeated key, items of a list of keys, strings nested under a
+    secret's name, and any string that is (or contains) one of those secrets or looks
+    like an OpenRouter key are all masked; so is a secret repeated in a comment.
+    """
+    secrets = secret_values(document)
+    text = document.text
+    pieces: list[str] = []
+    done = 0
+    for _, start, end, value in document.strings():
+        if any(secret in value for secret in secrets):
+            pieces += (
+                text[done:start],
+                jsonlib.dumps(_mask_within(value, secrets), ensure_ascii=False),
+            )
+            done = end
+    pieces.append(text[done:])
+    return _mask_within("".join(pieces), secrets)
 
 
-def _secret_paths(data: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    found: list[tuple[str | int, ...]] = []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            child = (*path, key)
-            if isinstance(value, str) and is_secret_name(key) and "${" not in value:
-                found.append(child)
-            else:
-                found.extend(_secret_paths(value, child))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            found.extend(_secret_paths(value, (*path, index)))
-    return found
+def _mask_within(text: str, secrets: set[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, mask_key(secret))
+    return mask_key_shapes(text)
+
+
+def _masked_data(value: Any, document: Document, *, secret: bool = False) -> Any:
+    """Config data with secrets masked by name, and every other copy of them too."""
+    secrets = secret_values(document)
+
+    def masked(item: Any) -> Any:
+        if isinstance(item, str):
+            return _mask_within(item, secrets)
+        if isinstance(item, dict):
+            return {key: masked(child) for key, child in item.items()}
+        if isinstance(item, list):
+            return [masked(child) for child in item]
+        return item
+
+    return masked(mask_secrets(value, secret=secret))
+
+
+def _under_secret(path: tuple[str | int, ...]) -> bool:
+    return any(isinstance(segment, str) and is_secret_name(segment) for segment in path)
 
 
 def get(app: AppContext, out: Output, path_text: str, *, reveal: bool) -> None:
-    path = parse_path(path_text)
+    path = _parse_path(path_text)
     document, _ = app.store.read()
     if not document.has(path):
         raise UsageError(
@@ -69,7 +105,7 @@ def get(app: AppContext, out: Output, path_text: str, *, reveal: bool) -> None:
         )
     value = document.get(path)
     if not reveal:
-        value = mask_secrets(value, str(path[-1]) if path else "")
+        value = _masked_data(value, document, secret=_under_secret(path))
     if out.is_json or not isinstance(value, (str, int, float, bool)) or value is None:
         out.json(value)
     elif isinstance(value, bool):
@@ -93,11 +129,13 @@ def _near_paths_hint(document: Document, path: tuple[str | int, ...]) -> str | N
 
 
 def parse_value(text: str, *, strict_json: bool) -> Any:
-    import json5
+    from moltbot_cli.config.document import Json5SyntaxError
 
     try:
-        return json5.loads(text)
-    except ValueError as error:
+        # The document's own parser: json5's recursive one overflows Python's stack on a
+        # value nested a few dozen deep.
+        return Document.parse_value(text)
+    except Json5SyntaxError as error:
         if strict_json:
             raise UsageError(
                 f"not a JSON5 value: {text!r} ({error})",
@@ -107,21 +145,57 @@ def parse_value(text: str, *, strict_json: bool) -> Any:
 
 
 def set_value(app: AppContext, out: Output, path_text: str, raw: str, *, strict_json: bool) -> None:
-    path = parse_path(path_text)
+    path = _parse_path(path_text)
     if not path:
         raise UsageError(
             "give a path below the top level",
             hint="Use `moltbot config edit` to rewrite the whole file.",
         )
     value = parse_value(raw, strict_json=strict_json)
+    _refuse_deep(path, value)
     app.store.update(lambda document: document.set(path, value))
-    shown = mask_secrets(value, str(path[-1]))
+    shown = mask_secrets(value, secret=_under_secret(path))
     out.note(f"Set {format_path(path)} = {jsonlib.dumps(shown, ensure_ascii=False)}")
+    _note_scrubbed(app, out)
     _warn_about(app, out)
 
 
+def _parse_path(text: str) -> tuple[str | int, ...]:
+    path = parse_path(text)
+    if len(path) > MAX_NESTING:
+        raise UsageError(
+            f"the path has {len(path)} segments; no setting is more than {MAX_NESTING} deep",
+            hint="Check the path (`moltbot config show` prints the whole config).",
+        )
+    return path
+
+
+def _nesting(value: Any) -> int:
+    """How many objects and lists deep `value` goes (0 for a plain value); no recursion."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+def _refuse_deep(path: tuple[str | int, ...], value: Any) -> None:
+    depth = len(path) + _nesting(value)
+    if depth > MAX_NESTING:
+        raise UsageError(
+            f"refused: that would nest the config {depth} levels deep; at most {MAX_NESTING} "
+            "are allowed (the deepest real setting is under ten)",
+            hint="Check the path and the value; nothing was changed.",
+        )
+
+
 def unset(app: AppContext, out: Output, path_text: str) -> None:
-    path = parse_path(path_text)
+    path = _parse_path(path_text)
     if not path:
         raise UsageError(
             "give a path below the top level", hint="To start over, use `moltbot onboard --reset`."
@@ -134,6 +208,17 @@ def unset(app: AppContext, out: Output, path_text: str) -> None:
 
     app.store.update(remove)
     out.note(f"Removed {format_path(path)}")
+    _note_scrubbed(app, out)
+
+
+def _note_scrubbed(app: AppContext, out: Output) -> None:
+    count = app.store.scrubbed_backups
+    if count:
+        backups = "backup" if count == 1 else "backups"
+        out.note(
+            f"The secret it held was also removed from {count} {backups} of the config "
+            f"({app.store.real_path.name}.bak*), so no copy of it is left behind there."
+        )
 
 
 def _warn_about(app: AppContext, out: Output) -> None:
@@ -233,9 +318,13 @@ def edit(app: AppContext, out: Output) -> None:
 
     original = app.store.read_text()
     text = original if original is not None else "{\n}\n"
-    with tempfile.TemporaryDirectory(prefix="moltbot-edit-") as scratch:
+    # The draft may hold a key: private (0600 in a 0700 directory), and removed on every
+    # way out, SIGTERM and SIGHUP included.
+    with _cleanup_on_signals(), tempfile.TemporaryDirectory(prefix="moltbot-edit-") as scratch:
         draft = Path(scratch) / "moltbot.json5"
-        draft.write_text(text, encoding="utf-8")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
         while True:
             command = [*_editor_command(), str(draft)]
             try:
@@ -270,6 +359,25 @@ def edit(app: AppContext, out: Output) -> None:
             )
         app.store.replace(edited)
     out.note(f"Saved {app.config_path}")
+    _note_scrubbed(app, out)
+
+
+@contextlib.contextmanager
+def _cleanup_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP end the command through the normal way out (so `with` blocks
+    clean up) instead of killing it where it stands."""
+    import signal
+
+    def leave(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    caught = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {number: signal.signal(number, leave) for number in caught}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _keep_rejected_edit(app: AppContext, edited: str) -> Path:

@@ -533,6 +533,14 @@ class Document:
         root = parser.document()
         return cls(text, root, parser.duplicates)
 
+    @classmethod
+    def parse_value(cls, text: str) -> Any:
+        """One JSON5 value (`config set`'s VALUE): like `parse`, but blank text is no value."""
+        root = _Parser(text).document()
+        if root is None:
+            raise Json5SyntaxError("expected a value, found the end of the text", 1, 1)
+        return root.data
+
     def get(self, path: Path) -> Any:
         trace = self._trace(path)
         if len(trace) <= len(path):
@@ -591,6 +599,22 @@ class Document:
         if isinstance(parent.data, dict) and document.has(path):
             return document.unset(path)
         return document
+
+    def strings(self) -> list[tuple[Path, int, int, str]]:
+        """Every string value as written, shadowed duplicate keys included.
+
+        Each is `(path, start, end, value)`, `start:end` being its span in the text,
+        quotes included: what masking needs to hide every copy of a secret.
+        """
+        found: list[tuple[Path, int, int, str]] = []
+        stack: list[tuple[Path, _Value]] = [((), self._root)] if self._root else []
+        while stack:
+            path, node = stack.pop()
+            if isinstance(node.data, str):
+                found.append((path, node.start, node.end, node.data))
+            for index, entry in enumerate(node.entries):
+                stack.append(((*path, index if entry.key is None else entry.key), entry.value))
+        return sorted(found, key=lambda item: item[1])
 
     def _trace(self, path: Path) -> list[tuple[_Value, int]]:
         """The values `path` reaches from the root, each with its index in its container.

@@ -7,8 +7,12 @@ in atomically, so concurrent writers all land and a crash leaves the old file wh
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
+import stat
+import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from moltbot_cli.config.document import Document, Json5SyntaxError
 from moltbot_cli.errors import ConfigInvalidError, MoltbotError, UsageError
-from moltbot_cli.files import write_atomically
+from moltbot_cli.files import temp_name_pattern, write_temp
 
 # The schema and settings load only when a command validates or uses the config, so
 # `config get` and `config show` start without them.
@@ -29,7 +33,13 @@ FIX_HINT = (
     "`moltbot config validate` lists every issue; fix them with `moltbot config edit`. "
     "Nothing was changed."
 )
+LONE_SURROGATE = (
+    "a string holds half of a UTF-16 surrogate pair (a \\uD800 to \\uDFFF escape without "
+    "its other half), which is not a character"
+)
 LOCK_TIMEOUT_SECONDS = 30.0
+LOCK_TIMEOUT_ENV = "MOLTBOT_LOCK_TIMEOUT"
+LOCK_NOTICE_SECONDS = 1.0
 
 
 @dataclass
@@ -63,23 +73,92 @@ def describe_issues(issues: list[Issue], limit: int = 20) -> str:
     return "\n".join(lines)
 
 
+def lone_surrogate(document: Document) -> tuple[int, int] | None:
+    """Where a key or string holds half of a UTF-16 surrogate pair (`"\\ud800"` is valid
+    JSON5, but no character): such text cannot be printed or written as UTF-8."""
+    from moltbot_cli.sanitize import REPLACEMENT, fix_surrogates, has_surrogates
+
+    def lone(text: str) -> bool:
+        return has_surrogates(text) and (
+            fix_surrogates(text).count(REPLACEMENT) > text.count(REPLACEMENT)
+        )
+
+    for path, _, _, value in document.strings():
+        if lone(value) or any(isinstance(key, str) and lone(key) for key in path):
+            return document.position(path) or (1, 1)
+    stack = [document.data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if any(lone(key) for key in node):
+                return (1, 1)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
 class ConfigStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, notify: Callable[[str], None] | None = None) -> None:
         self.path = path
+        # How many backups the last write had to scrub of a secret it removed.
+        self.scrubbed_backups = 0
+        self._notify = notify or _to_stderr
+        self._bom = False  # the file began with a UTF-8 byte-order mark: keep it
+
+    @property
+    def real_path(self) -> Path:
+        """The file itself, through any symbolic links: where it and its backups live."""
+        return Path(os.path.realpath(self.path))
 
     # -- reading ---------------------------------------------------------------------
 
+    def refuse_odd_file(self) -> bool:
+        """Whether a regular file is there; refuse (exit 2) anything that is not one.
+
+        A FIFO would hang every command, a device could be replaced by a write, and a
+        dangling symbolic link is a mistake, not a reason to create directories.
+        """
+        try:
+            status = os.lstat(self.path)
+        except (FileNotFoundError, NotADirectoryError):
+            return False  # no file yet; a write says what stands in its way
+        except OSError as error:
+            raise UsageError(f"cannot look at {self.path}: {error.strerror}") from None
+        if stat.S_ISLNK(status.st_mode):
+            try:
+                status = os.stat(self.path)
+            except FileNotFoundError:
+                raise UsageError(
+                    f"{self.path} is a symbolic link to {os.readlink(self.path)}, which does "
+                    "not exist",
+                    hint="Create the file it points to, fix the link, or point --config or "
+                    "MOLTBOT_CONFIG_PATH at a file.",
+                ) from None
+            except OSError as error:
+                raise UsageError(
+                    f"{self.path} is a symbolic link that cannot be followed: {error.strerror}"
+                ) from None
+        if not stat.S_ISREG(status.st_mode):
+            raise UsageError(
+                f"{self.path} is {_kind(status.st_mode)}, not a config file; it was not "
+                "read or changed",
+                hint="Point --config or MOLTBOT_CONFIG_PATH at a regular file (or at a path "
+                "where none exists yet).",
+            )
+        return True
+
     def read_text(self) -> str | None:
         """The file's text, or None when there is no file yet."""
+        if not self.refuse_odd_file():
+            return None
         try:
-            raw = self.path.read_bytes()
+            # Non-blocking, and checked again once open: a FIFO swapped in meanwhile
+            # must not hang the command.
+            flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+            descriptor = os.open(self.path, flags)
         except FileNotFoundError:
             return None
-        except IsADirectoryError:
-            raise ConfigInvalidError(
-                f"{self.path} is a directory, not a config file",
-                hint="Point --config or MOLTBOT_CONFIG_PATH at a file.",
-            ) from None
         except PermissionError:
             raise ConfigInvalidError(
                 f"cannot read {self.path}: permission denied",
@@ -87,6 +166,14 @@ class ConfigStore:
             ) from None
         except OSError as error:
             raise ConfigInvalidError(f"cannot read {self.path}: {error.strerror}") from None
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise UsageError(f"{self.path} is not a regular file; it was not read")
+            try:
+                raw = handle.read()
+            except OSError as error:
+                raise ConfigInvalidError(f"cannot read {self.path}: {error.strerror}") from None
+        self._bom = raw.startswith(codecs.BOM_UTF8)
         try:
             return raw.decode("utf-8-sig")
         except UnicodeDecodeError as error:
@@ -99,12 +186,20 @@ class ConfigStore:
 
     def parse(self, text: str) -> Document:
         try:
-            return Document.parse(text)
+            document = Document.parse(text)
         except Json5SyntaxError as error:
             raise ConfigInvalidError(
                 f"{self.path}:{error.line}:{error.column}: {error.message}",
                 hint="Fix it with `moltbot config edit`; nothing was changed.",
             ) from None
+        broken = lone_surrogate(document)
+        if broken is not None:
+            line, column = broken
+            raise ConfigInvalidError(
+                f"{self.path}:{line}:{column}: {LONE_SURROGATE}",
+                hint="Fix it with `moltbot config edit`; nothing was changed.",
+            )
+        return document
 
     def read(self) -> tuple[Document, bool]:
         """The file parsed but not validated, and whether it exists: enough to look at it."""
@@ -169,11 +264,18 @@ class ConfigStore:
         with self._locked():
             before_text = self.read_text()
             before = self.parse(before_text if before_text is not None else "")
-            after = edit(before)
+            try:
+                after = edit(before)
+            except Json5SyntaxError as error:
+                # The edit itself produced text that does not read back (say, a value
+                # holding half of a surrogate pair): refuse it before anything is written.
+                raise UsageError(f"refused: {error.message}; nothing was changed") from None
             if before_text is not None and after.text == before_text:
                 return after
+            if lone_surrogate(after) is not None:
+                raise UsageError(f"refused: {LONE_SURROGATE}; nothing was changed")
             self._refuse_if_invalid(before, after)
-            self._write(after.text, before_text)
+            self._write(after.text, before_text, before)
             return after
 
     def replace(self, text: str, *, allow_invalid: bool = False) -> Document:
@@ -189,7 +291,11 @@ class ConfigStore:
                     raise UsageError(
                         f"refused: the new config is not valid: {summarize_issues(problems)}"
                     )
-            self._write(text, current)
+            try:
+                before = self.parse(current) if current is not None else None
+            except ConfigInvalidError:
+                before = None
+            self._write(text, current, before)
         return document
 
     def _refuse_if_invalid(self, before: Document, after: Document) -> None:
@@ -198,6 +304,7 @@ class ConfigStore:
 
         problems = errors_in(self.check(after))
         if not problems:
+            self._refuse_if_broken_once_filled(before, after)
             return
         if errors_in(self.check(before)):
             raise ConfigInvalidError(
@@ -209,15 +316,43 @@ class ConfigStore:
             hint=f"That would make the config invalid; {self.path} was left as it was.",
         )
 
-    def _write(self, text: str, previous: str | None) -> None:
-        target = Path(os.path.realpath(self.path))
-        directory = target.parent
+    def _refuse_if_broken_once_filled(self, before: Document, after: Document) -> None:
+        """`baseUrl: "${HOME}"` is a valid string, and an invalid URL once filled in: every
+        command would then stop. Check what each `${VAR}` stands for now, at write time."""
+        new = {issue.describe() for issue in _filled_problems(after)} - {
+            issue.describe() for issue in _filled_problems(before)
+        }
+        if new:
+            raise UsageError(
+                f"refused: with its ${{VAR}} references filled in from the environment, "
+                f"{sorted(new)[0]}",
+                hint=f"Every command would stop on that (exit 3); {self.path} was left as it was.",
+            )
+
+    def _write(self, text: str, previous: str | None, before: Document | None = None) -> None:
+        """Swap `text` in, keeping backups; on any failure nothing, backups included, changes.
+
+        Both new files (the config and the backup of the current one) are written and
+        flushed first; only then are backups rotated and the new files renamed into
+        place, with the usual signals held off, so a full disk or a Ctrl-C leaves
+        everything as it was, and the newest backup is never missing.
+        """
+        target = self.real_path
+        self.scrubbed_backups = 0
+        temps: list[Path] = []
         try:
-            if not directory.exists():
-                directory.mkdir(mode=0o700, parents=True)
+            if not target.parent.exists():
+                target.parent.mkdir(mode=0o700, parents=True)
+            self._remove_stale_temps(target)
+            mode = self._mode_to_keep(target)
+            data = (codecs.BOM_UTF8 if self._bom else b"") + text.encode("utf-8")
+            temps.append(write_temp(target, data, mode=mode))
             if previous is not None:
-                self._rotate_backups(target)
-            write_atomically(target, text)
+                temps.append(write_temp(target, target.read_bytes(), kind="bak"))
+            with _signals_held():
+                if previous is not None:
+                    self._rotate_backups(target, temps[1])
+                os.replace(temps[0], target)
         except PermissionError as error:
             raise MoltbotError(
                 f"cannot write {error.filename or target}: permission denied",
@@ -227,58 +362,210 @@ class ConfigStore:
             raise MoltbotError(
                 f"cannot write {target}: {error.strerror}; nothing was changed."
             ) from None
+        finally:
+            for temp in [*temps, _link_name(target)]:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp)
+        if before is not None:
+            self._scrub_backups(target, before, Document.parse(text))
 
-    def _rotate_backups(self, target: Path) -> None:
-        backups = [target.with_name(f"{target.name}.bak")] + [
+    def _mode_to_keep(self, target: Path) -> int:
+        """0600 for a new file; an existing one keeps its owner's bits but is never left
+        readable by others (it may hold a key). A read-only file (no `u+w`) is refused:
+        whoever made it read-only did not want moltbot to change it."""
+        try:
+            mode = stat.S_IMODE(os.stat(target).st_mode) & 0o700
+        except FileNotFoundError:
+            return 0o600
+        if not mode & stat.S_IWUSR:
+            raise MoltbotError(
+                f"{target} is read-only (mode {mode:04o}); nothing was changed.",
+                hint=f"Make it writable (chmod u+w {target}) to let moltbot change it.",
+            )
+        return mode
+
+    def _remove_stale_temps(self, target: Path) -> None:
+        """Temp files of writers that died mid-write. Every writer holds the lock while
+        its temp files exist, and we hold it now, so any left are dead writers'."""
+        pattern = temp_name_pattern(target)
+        for entry in os.scandir(target.parent):
+            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+
+    def _backups(self, target: Path) -> list[Path]:
+        return [target.with_name(f"{target.name}.bak")] + [
             target.with_name(f"{target.name}.bak.{number}") for number in range(1, BACKUPS_KEPT)
         ]
+
+    def _rotate_backups(self, target: Path, newest: Path) -> None:
+        """`.bak.1` → `.bak.2`, `.bak` → `.bak.1`, `newest` → `.bak`, each by an atomic
+        rename over a copy, so every backup exists at every moment."""
+        backups = self._backups(target)
         for older, newer in zip(reversed(backups), list(reversed(backups))[1:], strict=False):
             if newer.exists():
-                os.replace(newer, older)
-        with open(target, "rb") as source:
-            content = source.read()
-        descriptor = os.open(backups[0], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-        os.chmod(backups[0], 0o600)
+                os.replace(_duplicate(newer, target), older)
+        os.replace(newest, backups[0])
+
+    def _scrub_backups(self, target: Path, before: Document, after: Document) -> None:
+        """A secret the write removed must not live on in the backups."""
+        from moltbot_cli.config.secrets import secret_values, without_secrets
+
+        removed = secret_values(before) - secret_values(after)
+        if not removed:
+            return
+        for backup in self._backups(target):
+            try:
+                text = backup.read_bytes().decode("utf-8-sig")
+            except (OSError, UnicodeDecodeError):
+                continue
+            scrubbed = without_secrets(text, removed)
+            if scrubbed == text:
+                continue
+            try:
+                if scrubbed is None:
+                    backup.unlink()
+                else:
+                    os.replace(write_temp(target, scrubbed.encode("utf-8"), kind="bak"), backup)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    backup.unlink()
+            self.scrubbed_backups += 1
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """An exclusive lock on a file beside the config, held for read-modify-write."""
-        target = Path(os.path.realpath(self.path))
+        self.refuse_odd_file()
+        target = self.real_path
+        lock_path = target.with_name(f".{target.name}.lock")
         try:
             target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            descriptor = os.open(
-                target.with_name(f".{target.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600
-            )
+            descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as error:
             raise MoltbotError(
                 f"cannot write in {target.parent}: {error.strerror}",
                 hint="Check that the config directory is a directory writable by you; nothing was changed.",
             ) from None
         try:
-            _lock(descriptor)
+            _lock(descriptor, lock_path, self._notify)
             yield
         finally:
             os.close(descriptor)
 
 
-def _lock(descriptor: int) -> None:
+def _filled_problems(document: Document) -> list[Issue]:
+    """The schema's errors in `document` with `${VAR}`s filled in (unset ones left alone)."""
+    from moltbot_cli.config.schema import errors_in, validate
+    from moltbot_cli.config.settings import substitute_env
+
+    if not isinstance(document.data, dict):
+        return []
+    try:
+        filled = substitute_env(document.data)
+    except ConfigInvalidError:
+        return []  # a reference to an unset variable: `config validate` reports it
+    return errors_in(validate(filled)) if filled != document.data else []
+
+
+def _to_stderr(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def _link_name(target: Path) -> Path:
+    return target.with_name(f".{target.name}.link-rotating.tmp")
+
+
+def _duplicate(source: Path, target: Path) -> Path:
+    """A temp copy of `source` beside `target`: a hard link where the file system has them."""
+    link = _link_name(target)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(link)
+    try:
+        os.link(source, link)
+    except OSError:
+        return write_temp(target, source.read_bytes(), kind="bak")
+    return link
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold off Ctrl-C, SIGTERM and SIGHUP for the few renames that must all happen."""
+    import signal
+
+    held = {signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, ValueError, OSError):  # Windows, or not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def lock_timeout() -> float:
+    value = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    try:
+        seconds = float(value) if value else LOCK_TIMEOUT_SECONDS
+    except ValueError:
+        raise UsageError(
+            f"{LOCK_TIMEOUT_ENV}={value!r} is not a number of seconds",
+            hint=f"Unset it, or set it to e.g. {LOCK_TIMEOUT_SECONDS:g}.",
+        ) from None
+    return max(0.0, seconds)
+
+
+def _lock(descriptor: int, lock_path: Path, notify: Callable[[str], None]) -> None:
+    """Take the lock; say so after a second of waiting, give up after `lock_timeout()`."""
     try:
         import fcntl
+
+        def attempt() -> bool:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
     except ImportError:  # Windows
         import msvcrt
-        import time
 
-        deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
-        while True:
+        def attempt() -> bool:
             try:
                 msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-                return
             except OSError:
-                if time.monotonic() > deadline:
-                    raise MoltbotError(
-                        "the config file is locked by another moltbot process"
-                    ) from None
-                time.sleep(0.05)
-    fcntl.flock(descriptor, fcntl.LOCK_EX)
+                return False
+            return True
+
+    if attempt():
+        return
+    limit = lock_timeout()
+    started = time.monotonic()
+    told = False
+    pause = 0.005
+    while not attempt():
+        waited = time.monotonic() - started
+        if waited >= limit:
+            raise MoltbotError(
+                f"gave up after {waited:.0f} s waiting for the config lock {lock_path}: "
+                "another process holds it; nothing was changed.",
+                hint="Another moltbot is writing the config, or one was stopped (Ctrl-Z) while "
+                "writing: let it finish, resume it (fg) or end it, then try again.",
+            )
+        if not told and waited >= LOCK_NOTICE_SECONDS:
+            notify(f"Waiting for {lock_path}: another moltbot is changing the config…")
+            told = True
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from moltbot_cli import __version__
 from moltbot_cli.errors import AuthError, MoltbotError, UsageError
-from moltbot_cli.masking import mask_key
+from moltbot_cli.masking import mask_key, remember_secret, scrub
 from moltbot_cli.openrouter import errors
 from moltbot_cli.openrouter.sse import SSEEvent, SSEParser
 
@@ -40,6 +40,7 @@ BACKOFF_BASE = 0.5
 BACKOFF_CAP = 20.0
 RETRY_AFTER_CAP = 60.0
 RETRY_BASE_ENV = "MOLTBOT_RETRY_BASE_SECONDS"
+INSECURE_HTTP_ENV = "MOLTBOT_ALLOW_INSECURE_HTTP"
 RETRIED_STATUSES = frozenset({408, 429, 502, 503, 504})
 ERROR_BODY_LIMIT = 64 * 1024
 CHAT_PATH = "/chat/completions"
@@ -106,6 +107,45 @@ def backoff_base_from_env() -> float:
     return seconds
 
 
+def check_base_url(base_url: str) -> None:
+    """Refuse to send the key in clear text: `http://` only to this machine, unless allowed.
+
+    A password in the URL's userinfo is remembered as a secret, so messages mask it.
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(base_url.strip())
+        host = parts.hostname or ""
+        remember_secret(parts.password)
+    except ValueError:
+        return  # not a URL at all: sending reports it
+    if parts.scheme.lower() != "http" or _is_loopback(host):
+        return
+    if os.environ.get(INSECURE_HTTP_ENV, "").strip() == "1":
+        return
+    raise UsageError(
+        f"refused to use {scrub(base_url)}: plain http:// would send the API key and your "
+        f"prompts unencrypted to {host}",
+        hint=f"Use an https:// URL in OPENROUTER_BASE_URL or "
+        f"models.providers.openrouter.baseUrl; if the network to {host} is yours and you "
+        f"know it is safe, set {INSECURE_HTTP_ENV}=1. Loopback addresses (127.0.0.1, ::1, "
+        "localhost) are always allowed.",
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
     """`Retry-After` as seconds to wait: a number of seconds or an HTTP date."""
     if not value or not value.strip():
@@ -145,6 +185,8 @@ class OpenRouterClient:
             raise UsageError(f"the timeout must be more than 0 seconds (found {timeout:g})")
         if retries < 0:
             raise UsageError(f"the number of retries cannot be negative (found {retries})")
+        check_base_url(base_url)
+        remember_secret(api_key)
         if api_key and not _sendable(api_key):
             raise AuthError(
                 "the API key contains spaces or characters no OpenRouter key has",
@@ -463,9 +505,7 @@ class OpenRouterClient:
     def _note(self, line: str) -> None:
         if self._trace is None:
             return
-        if self.api_key:
-            line = line.replace(self.api_key, mask_key(self.api_key))
-        self._trace(line)
+        self._trace(scrub(line))
 
 
 class _StreamReader:

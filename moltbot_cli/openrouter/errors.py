@@ -23,6 +23,8 @@ from moltbot_cli.errors import (
     UpstreamError,
     UsageError,
 )
+from moltbot_cli.masking import scrub
+from moltbot_cli.sanitize import metadata
 from moltbot_cli.vocabulary import refs
 
 MESSAGE_LIMIT = 300
@@ -79,8 +81,13 @@ class ErrorDetails:
 
 
 def one_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    """Server text squeezed into part of one line: whitespace collapsed, length capped."""
-    squeezed = re.sub(r"\s+", " ", text).strip()
+    """Server text squeezed into part of one line: whitespace collapsed, length capped.
+
+    Every message built from server text passes through here, so this is where such
+    text is made safe: the key (or a URL's password) the server echoed back is masked,
+    and control characters (an ESC sequence, a NUL) are shown escaped, not obeyed.
+    """
+    squeezed = metadata(scrub(re.sub(r"\s+", " ", text).strip()))
     return squeezed if len(squeezed) <= limit else squeezed[: limit - 1].rstrip() + "…"
 
 
