@@ -126,7 +126,7 @@ def test_hostile_strings_are_made_safe(fake_openrouter: FakeOpenRouter) -> None:
     assert result.code == 0, result.stderr
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert "\u202e" not in result.output
-    assert "  Expires      soon [0m" in result.stdout
+    assert "  Expires      soon\\x1b[0m" in result.stdout  # the escape shown, not obeyed
     label = next(line for line in result.stdout.splitlines() if line.startswith("  Label"))
     assert len(label) < 110 and label.endswith("…")
     as_json = json.loads(run_moltbot("models", "status", "--probe", "--json", env=ENV).stdout)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from moltbot_cli.masking import mask_key
+from moltbot_cli.masking import mask_key, scrub
+from moltbot_cli.sanitize import metadata
 
 EXPIRY_WARNING_DAYS = 7
 LOW_LIMIT_FRACTION = 0.10
@@ -20,10 +21,12 @@ KEYS_PAGE = "https://openrouter.ai/settings/keys"
 
 
 def server_text(value: Any, limit: int = TEXT_LIMIT) -> str | None:
-    """A server string fit to print: no control, format or escape characters; one line."""
+    """A server string fit to print on one line: secrets masked, controls shown as escapes
+    (the shared sanitizer), and any other invisible character made a space; bounded."""
     if not isinstance(value, str):
         return None
-    kept = "".join(char if char.isprintable() else " " for char in value)
+    cleaned = metadata(scrub(" ".join(value.split())))
+    kept = "".join(char if char.isprintable() else " " for char in cleaned)
     text = " ".join(kept.split())
     if not text:
         return None

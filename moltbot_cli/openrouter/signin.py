@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from moltbot_cli.errors import AuthError, MoltbotError, UpstreamError, UsageError
+from moltbot_cli.masking import remember_secret
 
 if TYPE_CHECKING:
     from moltbot_cli.openrouter.client import OpenRouterClient
@@ -141,6 +142,7 @@ class SignInRejected(AuthError):
 
 def exchange_code(client: OpenRouterClient, code: str, pkce: PKCE) -> str:
     """POST /auth/keys: the new API key for a code. Errors keep OpenRouter's text out."""
+    remember_secret(pkce.verifier)
     try:
         payload = client.exchange_code(code, pkce.verifier)
     except MoltbotError as error:
@@ -158,6 +160,8 @@ def exchange_code(client: OpenRouterClient, code: str, pkce: PKCE) -> str:
             "OpenRouter's answer to the sign-in carried no usable API key",
             hint="Try signing in again, or paste a key from https://openrouter.ai/settings/keys.",
         )
+    # From here on, any trace or error that echoes the new key shows it masked.
+    remember_secret(key.strip())
     return key.strip()
 
 
