@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     guard_standard_streams()
     command = typer.main.get_command(app)
     try:
-        result = _invoke(command, args)
+        result = _invoke(command, list(args))  # Click consumes the list it parses
         sys.stdout.flush()  # a reader that left shows up here, while it can still be handled
     except NoArgsIsHelpError as error:
         # A bare `moltbot` or `moltbot models` asks what there is: help, not a complaint.
@@ -137,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         if _wants_verbose(args):
             traceback.print_exc()
         _end_quietly_if_reader_left(sys.stdout.flush)
+        config = _config_flag(args)
+        if config is not None:
+            # A command a hint suggests must act on the same config as this one.
+            error.hint = _with_config(error.hint, config)
         sys.exit(report(error))
     except (KeyboardInterrupt, EOFError, Abort):
         print(file=sys.stderr)
@@ -152,6 +156,27 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("This is a bug in moltbot; run again with --verbose for details.", file=sys.stderr)
         sys.exit(ExitCode.FAILURE)
     sys.exit(result if isinstance(result, int) else ExitCode.OK)
+
+
+def _config_flag(args: list[str]) -> str | None:
+    """The value of a --config given on the command line (the last one wins, as in Click)."""
+    found = None
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--config" and index + 1 < len(args):
+            found = args[index + 1]
+        elif arg.startswith("--config="):
+            found = arg.partition("=")[2]
+    return found
+
+
+def _with_config(hint: str | None, config: str) -> str | None:
+    if hint is None:
+        return None
+    import shlex
+
+    return hint.replace("`moltbot ", f"`moltbot --config {shlex.quote(config)} ")
 
 
 def _end_quietly_if_reader_left(write: Callable[[], object]) -> None:

@@ -207,8 +207,8 @@ def test_an_empty_reply_falls_back(fake_openrouter: FakeOpenRouter, config_file:
     assert result.code == 0, result.stderr
     assert result.stdout == f"Hello from {GPT}!\n"
     assert result.stderr.splitlines() == [
-        f"Note: openrouter/{SONNET} failed (the model returned an empty reply "
-        f"(openrouter/{SONNET}; finish_reason stop)); trying openrouter/{GPT}",
+        f"Note: the model returned an empty reply (openrouter/{SONNET}; finish_reason stop); "
+        f"trying openrouter/{GPT}",
         f"Note: answered by openrouter/{GPT} (a configured fallback).",
     ]
 

@@ -95,13 +95,16 @@ def test_get_key_with_a_rejected_key_is_an_auth_error(fake_openrouter: FakeOpenR
     assert len(fake_openrouter.requests) == 1  # 401 is never retried
 
 
-def test_list_models_sends_no_key_and_handles_thousands(fake_openrouter: FakeOpenRouter) -> None:
+def test_list_models_sends_the_key_it_has_and_handles_thousands(
+    fake_openrouter: FakeOpenRouter,
+) -> None:
+    """A gateway may want the key for its catalogue too; OpenRouter does not mind it."""
     fake_openrouter.models = make_catalogue(5000)
     with make_client(fake_openrouter) as client:
         models = client.list_models()
     assert len(models) == 5000
     assert models[0]["id"] == MODEL
-    assert "authorization" not in fake_openrouter.requests[0].headers
+    assert fake_openrouter.requests[0].headers["authorization"] == f"Bearer {TEST_KEY}"
 
 
 def test_model_endpoints(fake_openrouter: FakeOpenRouter) -> None:
@@ -167,7 +170,6 @@ def test_a_stream_without_done_but_finished_is_accepted(fake_openrouter: FakeOpe
         ("error_mid_stream", UpstreamError, "failed in the middle of its reply", True, False),
         ("error_first", errors.ModelUnavailable, "failed before replying", False, True),
         ("cut_off", UpstreamError, "was cut off before it finished", True, False),
-        ("empty", errors.ModelUnavailable, "closed the stream without replying", False, True),
         ("garbage", errors.ModelUnavailable, "502 Bad Gateway", False, True),
         ("garbage_sse", errors.ModelUnavailable, "a stream event", False, True),
     ],
@@ -190,6 +192,30 @@ def test_stream_failures(
     assert pieces == (["Hell"] if began else [])
     assert errors.falls_back(error) is falls_back
     assert len(fake_openrouter.requests) == 1  # nothing is retried once a 200 arrived
+
+
+def test_an_empty_stream_is_asked_again_unstreamed_and_its_error_reported(
+    fake_openrouter: FakeOpenRouter,
+) -> None:
+    fake_openrouter.fail("empty", body={"error": {"code": 400, "message": "max_tokens too big"}})
+    with make_client(fake_openrouter) as client:
+        pieces, error = stream_pieces(client, BODY)
+    assert isinstance(error, UsageError)
+    assert error.message == "OpenRouter could not accept the request (400): max_tokens too big"
+    assert pieces == []
+    sent = fake_openrouter.chat_bodies()
+    assert [body["stream"] for body in sent] == [True, False]
+    assert "stream_options" not in sent[1]
+
+
+def test_an_empty_stream_that_answers_unstreamed_gives_the_reply(
+    fake_openrouter: FakeOpenRouter,
+) -> None:
+    fake_openrouter.fail("empty", times=1)
+    with make_client(fake_openrouter) as client:
+        pieces, result = stream_pieces(client, BODY)
+    assert isinstance(result, ChatResult)
+    assert pieces == [result.content] == [f"Hello from {MODEL}!"]
 
 
 def test_mid_stream_error_carries_the_server_message(fake_openrouter: FakeOpenRouter) -> None:

@@ -245,7 +245,10 @@ def test_writes_keep_a_few_backups(config_file: Path) -> None:
             "must be one of price, throughput, latency",
         ),
         (("agents..defaults", "1"), "bad config path"),
-        (("agents.defaults.model.fallbacks", "[oops"), "expected a list, found a string"),
+        (("agents.defaults.model.fallbacks", "[oops"), "looks like JSON5 but does not parse"),
+        (("agents.defaults.model.primary", "{oops"), "looks like JSON5 but does not parse"),
+        (("agents.defaults.model.primary", '"oops'), "looks like JSON5 but does not parse"),
+        (("agents.defaults.model.fallbacks", "oops"), "expected a list, found a string"),
     ],
 )
 def test_refused_values_leave_the_file_untouched(
@@ -259,11 +262,10 @@ def test_refused_values_leave_the_file_untouched(
     assert not list(config_file.parent.glob("*.bak*"))
 
 
-def test_set_json_flag_demands_json5(config_file: Path) -> None:
+@pytest.mark.parametrize("flag", ["--json", "--strict"])
+def test_set_json_flag_demands_json5(config_file: Path, flag: str) -> None:
     before = write(config_file, "{}\n")
-    result = run_moltbot(
-        "config", "set", "--json", "agents.defaults.model.primary", "openai/gpt-5.2"
-    )
+    result = run_moltbot("config", "set", flag, "agents.defaults.model.primary", "openai/gpt-5.2")
     assert result.code == 2 and "not a JSON5 value" in result.stderr
     assert config_file.read_bytes() == before
 

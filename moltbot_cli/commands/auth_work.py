@@ -57,6 +57,12 @@ def check_key(client: OpenRouterClient) -> dict[str, Any]:
             hint=f"Check or create a key at {KEYS_PAGE}; nothing was saved.",
         ) from None
     except UpstreamError as error:
+        if error.status == 404:
+            # Not "the model is not available": a compatible server without GET /key.
+            raise UpstreamError(
+                f"this server has no key-check endpoint ({client.base_url}/key answers 404)",
+                hint="Pass --skip-validate to use the key without checking it.",
+            ) from None
         # For GET /key a 403 means the key itself is not allowed, not a refused prompt.
         if error.status == 403:
             raise AuthError(
@@ -69,11 +75,13 @@ def check_key(client: OpenRouterClient) -> dict[str, Any]:
 
 def cannot_check(error: MoltbotError) -> MoltbotError:
     """The same failure, with the way around it for a script: --skip-validate."""
-    return type(error)(
-        f"could not check the key: {error.message}",
-        hint="Check your connection (and OPENROUTER_BASE_URL), or pass --skip-validate to "
-        "save the key without checking it.",
+    hint = (
+        error.hint
+        if error.hint and "--skip-validate" in error.hint
+        else "Check your connection (and OPENROUTER_BASE_URL), or pass --skip-validate to "
+        "save the key without checking it."
     )
+    return type(error)(f"could not check the key: {error.message}", hint=hint)
 
 
 UNCHECKABLE = (NetworkError, UpstreamError)

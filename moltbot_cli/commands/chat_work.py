@@ -204,7 +204,7 @@ def show_reply(
             item = next(items)
         if not isinstance(item, Failover):
             break
-        out.note(f"Note: {item.failed} failed ({item.error.message}); trying {item.next}")
+        out.note(f"Note: {failover_reason(item)}; trying {item.next}")
         asking = item.next
     shown = ReplyOnStdout(out)
     try:
@@ -245,6 +245,12 @@ class ReplyOnStdout:
         if self.began and self._tail != "\n":
             self.out.stream_text("\n")
             self._tail = "\n"
+
+
+def failover_reason(failover: Failover) -> str:
+    """Why a model was given up on, naming it once: most messages name it already."""
+    message = failover.error.message
+    return message if failover.failed in message else f"{failover.failed} failed: {message}"
 
 
 def usage_line(served: Served) -> str:

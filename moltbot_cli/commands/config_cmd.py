@@ -74,10 +74,13 @@ def set_command(
         help='JSON5 value (true, 0.7, ["a"], {only: ["x"]}); anything else is a string.',
     ),
     json: bool = typer.Option(
-        False, "--json", help="VALUE must be JSON5; never fall back to a string."
+        False, "--strict", "--json", help="VALUE must be JSON5; never fall back to a string."
     ),
 ) -> None:
     """Set one value, creating missing parents. Refused if the result would be invalid.
+
+    VALUE is read as JSON5, else taken as a string; one that starts like JSON5 ({, [ or a
+    quote) but does not parse is refused.
 
     Example: moltbot config set 'agents.defaults.models["openrouter/openai/gpt-5.2"].params.temperature' 0.2
     """

@@ -141,6 +141,14 @@ def parse_value(text: str, *, strict_json: bool) -> Any:
                 f"not a JSON5 value: {text!r} ({error})",
                 hint="Quote strings inside the value, e.g. '\"text\"', or drop --json to store it as a string.",
             ) from None
+        if text.lstrip()[:1] in ("{", "[", '"', "'"):
+            # Meant as JSON5, surely: a typo must not be stored as a string.
+            raise UsageError(
+                f"{text!r} looks like JSON5 but does not parse ({error}); nothing was changed",
+                hint="Fix the value (strings inside it need quotes, e.g. "
+                "'{only: [\"anthropic\"]}'); to store it as text, quote it whole: "
+                "'\"[not a list]\"'.",
+            ) from None
         return text
 
 
@@ -344,12 +352,19 @@ def edit(app: AppContext, out: Output) -> None:
             if not problems:
                 break
             out.note(f"The edited config is not valid:\n{describe_issues(problems)}")
-            if not (stdin_is_terminal() and _ask_again()):
+            if not stdin_is_terminal():
                 kept = _keep_rejected_edit(app, edited)
                 raise UsageError(
                     "discarded the edit; the config file was left as it was.",
                     hint=f"Your edited text is in {kept}.",
                 )
+            if not _ask_again():
+                # A deliberate "no" is a choice, not a failure.
+                kept = _keep_rejected_edit(app, edited)
+                out.note(
+                    f"Discarded the edit; the config was left as it was (your text is in {kept})."
+                )
+                return
             text = edited
         if app.store.read_text() != original:
             kept = _keep_rejected_edit(app, edited)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -51,13 +52,25 @@ class AppContext:
         """
         from moltbot_cli.openrouter.client import DEFAULT_RETRIES, OpenRouterClient
 
+        url = self.store.settings().base_url if base_url is None else base_url
         return OpenRouterClient(
-            self.store.settings().base_url if base_url is None else base_url,
+            url,
             api_key,
             timeout=timeout,
             retries=DEFAULT_RETRIES if retries is None else retries,
             trace=self.output().note if self.verbose else None,
+            base_url_origin=self.base_url_origin(url),
         )
+
+    def base_url_origin(self, url: str) -> str:
+        """Where the base URL in use was set, for messages that ask to check it."""
+        from moltbot_cli.config.settings import DEFAULT_BASE_URL
+
+        if os.environ.get("OPENROUTER_BASE_URL", "").strip():
+            return "OPENROUTER_BASE_URL in the environment"
+        if url.rstrip("/") != DEFAULT_BASE_URL:
+            return f"models.providers.openrouter.baseUrl in {self.config_path}"
+        return "the default"
 
 
 def app_context(ctx: typer.Context) -> AppContext:

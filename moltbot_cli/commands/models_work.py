@@ -56,8 +56,10 @@ def load_catalogue(app: AppContext, out: Output, *, refresh: bool = False) -> Ca
 
 
 def _client_opener(app: AppContext, url: str) -> catalogue_module.OpenClient:
+    # The key goes along when there is one: gateways and compatible servers may want it
+    # for their catalogue too. Looked up only when the network is actually asked.
     return lambda: app.client(
-        None,
+        _key_if_any(app, app.store.settings()),
         base_url=url,
         timeout=catalogue_module.FETCH_TIMEOUT,
         retries=catalogue_module.FETCH_RETRIES,

@@ -291,37 +291,42 @@ def _plan_from_flags(
         plan.key, plan.store = key, True
     if warning := credentials.shape_warning(plan.key):
         out.warn(warning)
-    if options.skip_validate:
-        return plan
-    try:
-        info = verify_key(app, out, settings, plan.key)
-    except UNCHECKABLE as error:
-        raise cannot_check(error) from None
-    show_key_info(out, info, plan.key)
-    plan.validated = True
+    if not options.skip_validate:
+        try:
+            info = verify_key(app, out, settings, plan.key)
+        except UNCHECKABLE as error:
+            raise cannot_check(error) from None
+        show_key_info(out, info, plan.key)
+        plan.validated = True
     if model is not None:
-        _refuse_unknown_model(app, out, settings, model)
+        # --skip-validate skips the key check only: the catalogue needs no valid key.
+        _refuse_unknown_model(app, out, settings, model, plan.key)
     return plan
 
 
-def load_catalogue(app: AppContext, out: Output, settings: Settings) -> Catalogue:
-    """The shared model catalogue: the cache when fresh, else GET /models (no key needed)."""
+def load_catalogue(
+    app: AppContext, out: Output, settings: Settings, key: str | None = None
+) -> Catalogue:
+    """The shared model catalogue: the cache when fresh, else GET /models (with the key
+    when there is one: a gateway may want it)."""
     from moltbot_cli.openrouter import catalogue
 
     return catalogue.load(
         settings.base_url,
-        lambda: make_client(app, settings, None),
+        lambda: make_client(app, settings, key),
         note=out.note,
         waiting=lambda: out.spinner("Loading the model catalogue…"),
     )
 
 
-def _refuse_unknown_model(app: AppContext, out: Output, settings: Settings, ref: str) -> None:
+def _refuse_unknown_model(
+    app: AppContext, out: Output, settings: Settings, ref: str, key: str | None
+) -> None:
     """A typo in --model would make every chat fail later; catch it while online."""
     try:
-        known = load_catalogue(app, out, settings)
+        known = load_catalogue(app, out, settings, key)
     except MoltbotError:
-        return  # the catalogue cannot be had: the key check passed, so trust the ref
+        return  # the catalogue cannot be had: trust the ref
     if known.knows(ref):
         return
     near = known.closest(ref, limit=3)
@@ -429,9 +434,18 @@ def _summary(
     app: AppContext, out: Output, options: OnboardOptions, plan: Plan, stored: str | None
 ) -> None:
     if plan.key is None:
-        key_line = (
-            "none (--auth-choice skip); set OPENROUTER_API_KEY or run `moltbot onboard` later"
-        )
+        # --auth-choice skip sets up no key, but one may already be in use.
+        try:
+            in_use = credentials.find_key(app.config_path, app.store.settings())
+        except MoltbotError:
+            in_use = credentials.FoundKey(None, "none")
+        if in_use.key is not None:
+            where = credentials.describe_source(in_use, app.config_path)
+            key_line = f"{mask_key(in_use.key)} from {where} (left as it is: --auth-choice skip)"
+        else:
+            key_line = (
+                "none (--auth-choice skip); set OPENROUTER_API_KEY or run `moltbot onboard` later"
+            )
     elif stored is not None:
         key_line = (
             f"{mask_key(plan.key)} stored in {credentials.describe_store(stored, app.config_path)}"
@@ -439,7 +453,13 @@ def _summary(
     else:
         found = credentials.FoundKey(plan.key, plan.found_in or "none")
         where = credentials.describe_source(found, app.config_path)
-        key_line = f"{mask_key(plan.key)} from {where} (kept where it is)"
+        if plan.found_in == "env":
+            key_line = (
+                f"{mask_key(plan.key)} from {where}, not stored: moltbot has it only while "
+                f"{credentials.ENV_VAR} is set"
+            )
+        else:
+            key_line = f"{mask_key(plan.key)} from {where} (kept where it is)"
     if plan.key is not None and not plan.validated:
         key_line += "; not checked"
     rows = [("API key", key_line), ("Default model", plan.model), ("Config", str(app.config_path))]
@@ -527,6 +547,12 @@ class Wizard:
             ):
                 plan.key, plan.found_in = found.key, found.source
                 if self._checks_out(plan):
+                    if found.source == "env":
+                        # A key only in the environment is gone in the next shell.
+                        plan.store = self._confirm(
+                            f"Store it too, so moltbot works without {credentials.ENV_VAR} set?",
+                            default=True,
+                        )
                     return
         if self.options.auth_choice is None and self._chooses_sign_in():
             self._sign_in(plan)

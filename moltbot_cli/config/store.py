@@ -218,7 +218,7 @@ class ConfigStore:
             issues.append(
                 Issue(
                     format_path(path),
-                    "key appears more than once; the last one wins",
+                    "key appears more than once; keep only one of them",
                     "error",
                     line,
                     column,

@@ -13,6 +13,7 @@ a failure ends it.
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import time
@@ -161,7 +162,7 @@ def retry_after_seconds(value: str | None, *, now: float | None = None) -> float
         if when.tzinfo is None:
             return None
         seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds:  # NaN
+    if not math.isfinite(seconds):  # "nan", "inf": no wait anyone can honour or report
         return None
     return max(0.0, seconds)
 
@@ -178,6 +179,7 @@ class OpenRouterClient:
         retries: int = DEFAULT_RETRIES,
         trace: Trace | None = None,
         backoff_base: float | None = None,
+        base_url_origin: str | None = None,
     ) -> None:
         import httpx
 
@@ -193,6 +195,7 @@ class OpenRouterClient:
                 hint="Store it again with `moltbot onboard`, pasting only the key itself.",
             )
         self.base_url = base_url.rstrip("/")
+        self.base_url_origin = base_url_origin  # where it was set, for messages about it
         self.api_key = api_key or None
         self.retries = retries
         self.read_timeout = READ_TIMEOUT if timeout is None else timeout
@@ -229,8 +232,9 @@ class OpenRouterClient:
         return data
 
     def list_models(self) -> list[dict[str, Any]]:
-        """GET /models: the whole catalogue. Needs no key, so it sends none."""
-        payload = self._get_json("/models", auth=False)
+        """GET /models: the whole catalogue. OpenRouter needs no key for it, but gateways
+        and compatible servers may: the key goes along whenever there is one."""
+        payload = self._get_json("/models", auth=True)
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, list):
             raise errors.unreadable("a model list", json.dumps(payload)[:200], output_began=False)
@@ -308,9 +312,21 @@ class OpenRouterClient:
                 sample = _read_limited(response, 2000)
                 kind = content_type.split(";")[0].strip()
                 raise errors.unreadable(f"a {kind} page", sample, output_began=False)
-            yield from self._events(response, model, name)
+            try:
+                yield from self._events(response, model, name)
+            except _EmptyStream:
+                pass
+            else:
+                return
         finally:
             response.close()
+        # A 200 with no event at all: some servers answer a request they refuse this way.
+        # Asked again without streaming, they say what is wrong (or simply answer).
+        self._note("! the stream was empty; asking once more without streaming")
+        result = ChatResult.from_completion(self.complete(body, name=name))
+        if result.content:
+            yield result.content
+        yield result
 
     def preview(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """What a POST would send, with the key masked: `chat --dry-run` prints it."""
@@ -365,6 +381,8 @@ class OpenRouterClient:
         except (httpx.TransportError, httpx.DecodingError):
             # The connection broke mid-body (e.g. a chunked stream without its end).
             raise errors.cut_off(name, output_began=reader.began) from None
+        if reader.events == 0:
+            raise _EmptyStream()
         self._note(
             f"< stream ended after {time.monotonic() - started:.2f} s: {reader.events} events, "
             f"finish_reason={reader.finish_reason}, "
@@ -461,17 +479,41 @@ class OpenRouterClient:
                 f"< {status} {response.reason_phrase} in {elapsed:.2f} s: "
                 f"{_clip(error_body.decode('utf-8', errors='replace'))}"
             )
+            key_sent = "Authorization" in headers
+            if errors.looks_like_no_such_path(status, error_body, model) and (
+                path == "/models" or self._answers_404("/models", headers)
+            ):
+                raise errors.wrong_base_url(self.base_url, self.base_url_origin, path)
             if status not in RETRIED_STATUSES or last_try:
-                raise errors.error_for_status(status, error_body, model=model, retries=attempt)
+                raise errors.error_for_status(
+                    status, error_body, model=model, retries=attempt, key_sent=key_sent
+                )
             asked = retry_after_seconds(response.headers.get("retry-after"))
             if asked is not None and asked > RETRY_AFTER_CAP:
                 # Waiting a minute and still failing helps no one: say so now.
-                failure = errors.error_for_status(status, error_body, model=model, retries=attempt)
+                failure = errors.error_for_status(
+                    status, error_body, model=model, retries=attempt, key_sent=key_sent
+                )
                 failure.message += f" (OpenRouter asks to wait {asked:.0f} s)"
                 raise failure
             wait = asked if asked is not None else self._backoff(attempt)
             self._wait(wait, f"{status}; retrying")
         raise AssertionError("unreachable: the last try returns or raises")
+
+    def _answers_404(self, path: str, headers: dict[str, str]) -> bool:
+        """One try at GET `path`, to tell a wrong base URL from a missing model."""
+        import httpx
+
+        url = self.base_url + path
+        self._note(f"> GET {url} (does the base URL answer at all?)")
+        try:
+            request = self._http.build_request("GET", url, headers=headers)
+            response = self._http.send(request, stream=True)
+        except httpx.HTTPError:
+            return False
+        response.close()
+        self._note(f"< {response.status_code} {response.reason_phrase}")
+        return response.status_code == 404
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter, so many clients do not retry in step."""
@@ -506,6 +548,10 @@ class OpenRouterClient:
         if self._trace is None:
             return
         self._trace(scrub(line))
+
+
+class _EmptyStream(Exception):
+    """A 200 stream that ended without a single event."""
 
 
 class _StreamReader:

@@ -178,13 +178,47 @@ def error_for_status(
     *,
     model: str | None = None,
     retries: int = 0,
+    key_sent: bool = True,
 ) -> MoltbotError:
-    """The error for an HTTP status OpenRouter answered with (after any retries)."""
+    """The error for an HTTP status OpenRouter answered with (after any retries).
+
+    `key_sent`: whether the request carried an API key; a 401 or 403 to a request without
+    one is about the missing key, not a rejected one.
+    """
     details = parse_error_body(body)
     said = _describe(details, status)
-    error = _error_for_status(status, details, said, model=model, retries=retries)
+    if status in (401, 403) and not key_sent:
+        error: MoltbotError = AuthError(
+            f"the server wants an API key ({status}), and this request was sent without one: "
+            f"{said}",
+            hint="Set one up with `moltbot onboard` (or set OPENROUTER_API_KEY).",
+        )
+    else:
+        error = _error_for_status(status, details, said, model=model, retries=retries)
     error.status, error.detail = status, said
     return error
+
+
+def looks_like_no_such_path(status: int, body: bytes | str | Any, model: str | None) -> bool:
+    """A 404 that says nothing about a model: maybe the base URL is wrong, not the model."""
+    if status != 404:
+        return False
+    details = parse_error_body(body)
+    text = (details.message or "").lower()
+    if _mentions_unknown_model(details) or "endpoint" in text or "model" in text:
+        return False
+    return not (model and model.lower() in text)
+
+
+def wrong_base_url(base_url: str, origin: str | None, path: str) -> UsageError:
+    """Every path answers 404: the base URL does not point at an OpenRouter API."""
+    where = f" (from {origin})" if origin else ""
+    return UsageError(
+        f"the server at {base_url}{where} answers 404 for {path} and for /models: "
+        "it is not an OpenRouter-compatible API at that address",
+        hint="Check the base URL: OpenRouter's is https://openrouter.ai/api/v1, and a "
+        "compatible server's usually ends in /v1.",
+    )
 
 
 def _error_for_status(

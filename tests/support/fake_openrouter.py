@@ -64,7 +64,8 @@ every route; the other kinds shape a chat reply. Kinds:
     "cut_off"          200, the first chunk of text, then the connection closes without
                        [DONE] and without the chunked terminator
     "no_done"          a whole reply with finish_reason and usage, but no [DONE]
-    "empty"            200 text/event-stream with no events at all
+    "empty"            200 text/event-stream with no events at all (non-streaming: a 400
+                       with OpenRouter's error body, or `body`: the real refusal)
     "garbage"          200 text/html, a proxy's error page
     "garbage_sse"      200 SSE whose data line is not JSON (non-streaming: JSON cut short)
     "hang"             never answers (until the client gives up or the server stops)
@@ -619,6 +620,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"error": {"code": 404, "message": message}})
             return
         if not body.get("stream"):
+            if kind == "empty" and rule is not None:
+                self._error(400, model, rule)
+                return
             if kind in ("error_first", "error_mid_stream"):
                 self._json(200, {**chunk({"content": ""}, "error"), "error": mid_error})
                 return
