@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -153,6 +154,19 @@ def alternating_medians(
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+class _Lines(list[str]):
+    """The figures so far; each also goes to `emit` as it is measured (a long run shows progress)."""
+
+    def __init__(self, emit: Callable[[str], None] | None) -> None:
+        super().__init__()
+        self.emit = emit
+
+    def append(self, line: str) -> None:
+        super().append(line)
+        if self.emit is not None:
+            self.emit(line)
+
+
 def query_seconds(path: Path, runs: int) -> dict[str, float]:
     """The SQLite work of `logs list` and `usage` without the process around it."""
     queries = {
@@ -182,6 +196,7 @@ def log_figures(
     runs: int = 5,
     sizes: tuple[int, ...] = SIZES,
     base_url: str | None = None,
+    emit: Callable[[str], None] | None = None,
 ) -> list[str]:
     """The lines to print: read commands per log size, then the chat overhead of logging.
 
@@ -189,7 +204,7 @@ def log_figures(
     for the chat figures, OPENROUTER_BASE_URL at a loopback server (or pass `base_url`).
     """
     data_dir = Path(env["MOLTBOT_DATA_DIR"])
-    lines = []
+    lines = _Lines(emit)
     reads = {
         "logs list": [*moltbot, "logs", "list"],
         "logs list --json -n 100": [*moltbot, "logs", "list", "--json", "-n", "100"],
@@ -226,7 +241,7 @@ def log_figures(
         f"chat hi, logged {medians['logged'] * 1000:.1f} ms vs --no-log "
         f"{medians['no-log'] * 1000:.1f} ms: logging adds {extra:+.1f} ms"
     )
-    return lines
+    return list(lines)
 
 
 def main() -> None:
@@ -264,8 +279,13 @@ def main() -> None:
                 "HOME": str(workdir),
                 "NO_COLOR": "1",
             }
-            for line in log_figures(moltbot, env, runs=options.runs, sizes=sizes):
-                print(line, flush=True)
+            log_figures(
+                moltbot,
+                env,
+                runs=options.runs,
+                sizes=sizes,
+                emit=lambda line: print(line, flush=True),
+            )
     finally:
         server.shutdown()
 

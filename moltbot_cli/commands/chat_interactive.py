@@ -52,6 +52,9 @@ def run_interactive(app: AppContext, out: Output, command: ChatCommand) -> None:
     conversation = open_conversation(command)
     chain = model_chain(settings, command.model or conversation.model, fallbacks=command.fallbacks)
     key = require_key(app.config_path, settings).key
+    from moltbot_cli.commands.models_expiry_work import warn_once_a_day
+
+    warn_once_a_day(out, settings.base_url, chain[0])  # from the cache: never a fetch
     turn = TurnSettings(
         settings,
         chat_options(command),
