@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -278,6 +279,23 @@ def test_a_damaged_log_never_stops_a_chat(fake_openrouter: FakeOpenRouter, log_f
     assert_chat_survives(result)
     assert "damaged" in result.stderr
     assert log_file.read_bytes().startswith(b"\x00garbage")
+
+
+def test_a_log_locked_past_the_busy_timeout_never_stops_a_chat(
+    fake_openrouter: FakeOpenRouter, log_file: Path
+) -> None:
+    """Another process holds the log's write lock for the whole chat (the chat waits the
+    busy timeout, five seconds, then gives up on the row, not on the reply)."""
+    assert chat("hi").code == 0
+    holder = sqlite3.connect(log_file, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        result = chat("hi again")
+    finally:
+        holder.close()
+    assert_chat_survives(result)
+    assert "locked" in result.stderr
+    assert len(logged()) == 1
 
 
 def test_a_log_dir_that_cannot_be_made_never_stops_a_chat(

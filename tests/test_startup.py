@@ -38,6 +38,8 @@ print("LOADED:" + json.dumps(loaded), file=sys.__stderr__)
         ["config", "validate"],
         ["models", "--help"],
         ["chat", "--help"],
+        ["logs", "--help"],
+        ["usage", "--help"],
     ],
 )
 def test_light_commands_import_no_heavy_library(config_file: Path, args: list[str]) -> None:
