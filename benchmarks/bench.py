@@ -1,35 +1,54 @@
-"""Start-up, chat and streaming figures for moltbot against `llm`, curl and a bare Typer app.
+"""Speed figures for moltbot, each with its goal: start-up, chat, streaming and growth.
 
 Run from anywhere:
 
-    python benchmarks/bench.py [--runs 7] [--skip-llm]
+    python benchmarks/bench.py [--runs 7] [--skip-llm] [--newest-typer]
 
-It sets up everything itself, in temporary venvs: moltbot installed from this checkout
-as a user gets it (`pip install .`, not editable), `llm` from PyPI, a loopback
-OpenAI-compatible server, and a bare two-command Typer app as the start-up floor, run
-by moltbot's own venv so both use the same Python and Typer. Each
-pair runs alternately, so both sides see the same machine state; it prints medians,
-ratios and the targets from the issue. It is not part of the test suite.
+It sets up everything itself, in temporary venvs and directories: moltbot installed
+from this checkout as a user gets it (`pip install .`, not editable) with a file
+keyring backend (keyrings.alt) that keyring discovers as it would the OS keyring,
+`llm` from PyPI, a loopback OpenAI-compatible server, the bare-httpx floor script
+(httpx_floor.py) and a bare two-command Typer app, both run by moltbot's own venv so
+every side uses the same Python, httpx and Typer. Each comparison runs its commands
+alternately, so all sides see the same machine state, and compares medians measured in
+the same run: on a shared machine the absolute times move, the ratios much less. Next
+to each wall-clock ratio it prints the ratio of CPU time (user + system), which load
+moves less still. Every line ends in PASS or MISS against the goal of issue 15 (or
+SKIP when a peer is missing). It is not part of the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import pty
+import select
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loopback_server
+
+HERE = Path(__file__).resolve().parent
 
 BENCH_KEY = "sk-or-v1-bench-" + "b" * 20
 STREAM_CHUNKS = 20_000
+FIRST_TOKEN_DELAY_MS = 300
+STREAM_SIZES = (2_000, 20_000, 200_000)
+CONFIG_SIZES = (500, 2_000, 8_000)
+CATALOGUE_SIZES = (300, 3_000, 30_000)
+# Linear or better: the time each extra unit costs from the middle size to the largest
+# may be at most this many times what it cost from the smallest to the middle.
+GROWTH_LIMIT = 1.5
 
 TYPER_FLOOR = """import typer
 app = typer.Typer()
@@ -45,10 +64,13 @@ def other() -> None:
 app()
 """
 
+Command = tuple[list[str], dict[str, str]]
+
 
 @dataclass
 class Sample:
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     peak_kib: list[int] = field(default_factory=list)
 
     @property
@@ -56,56 +78,163 @@ class Sample:
         return statistics.median(self.seconds)
 
     @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu)
+
+    @property
     def peak_median_mib(self) -> float:
         return statistics.median(self.peak_kib) / 1024
 
 
+# -- running things -------------------------------------------------------------------
+
+
 def run_once(command: list[str], env: dict[str, str], sample: Sample) -> None:
-    """Time one run to its exit, reading stdout through a pipe; record its peak memory."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
-    )
-    assert process.stdout is not None and process.stderr is not None
-    output = process.stdout.read()
-    errors = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0 or not output:
-        raise SystemExit(
-            f"{' '.join(command)} failed ({process.returncode}):\n{errors.decode()[-2000:]}"
+    """Time one run to its exit, reading stdout through a pipe; record CPU and peak memory."""
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL
         )
+        assert process.stdout is not None
+        process.stdout.read()
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.stdout.close()
+        code = os.waitstatus_to_exitcode(status)
+        process.returncode = code
+        if code != 0:
+            errors.seek(0)
+            raise SystemExit(
+                f"{' '.join(command)} failed ({code}):\n{errors.read().decode()[-2000:]}"
+            )
     sample.seconds.append(elapsed)
+    sample.cpu.append(usage.ru_utime + usage.ru_stime)
     sample.peak_kib.append(usage.ru_maxrss)
 
 
 def alternate(
-    runs: int, commands: dict[str, tuple[list[str], dict[str, str]]]
+    runs: int,
+    commands: dict[str, Command],
+    before_each: Callable[[str], None] | None = None,
 ) -> dict[str, Sample]:
+    """Run each command once to warm caches, then `runs` rounds, the commands in turn."""
     samples = {name: Sample() for name in commands}
-    for command, env in commands.values():  # one warm-up each: disk caches, .pyc files
-        run_once(command, env, Sample())
-    for _ in range(runs):
+    for round_ in range(runs + 1):
         for name, (command, env) in commands.items():
-            run_once(command, env, samples[name])
+            if before_each is not None:
+                before_each(name)
+            run_once(command, env, samples[name] if round_ else Sample())
     return samples
 
 
-def setup_moltbot(workdir: Path) -> tuple[str, Path]:
-    venv = workdir / "moltbot-venv"
-    print("Installing moltbot into a temporary venv ...", file=sys.stderr)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    project = Path(__file__).resolve().parent.parent
-    subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", str(project)], check=True)
-    return str(venv / "bin" / "moltbot"), venv / "bin" / "python"
+def first_byte(command: list[str], env: dict[str, str]) -> float:
+    """Seconds from start to the first byte on stdout, with stderr on a terminal.
+
+    stderr is a pseudo-terminal, as for a person watching, so moltbot shows (and must
+    stop) its spinner; stdout is a pipe the reply streams into.
+    """
+    controller, terminal = pty.openpty()
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=terminal, stdin=subprocess.DEVNULL
+    )
+    os.close(terminal)
+    assert process.stdout is not None
+    out = process.stdout.fileno()
+    first: float | None = None
+    watched = [out, controller]
+    while out in watched:
+        for ready in select.select(watched, [], [], 30)[0]:
+            try:
+                data = os.read(ready, 65536)
+            except OSError:  # the terminal's other side closed
+                data = b""
+            if not data:
+                watched.remove(ready)
+            elif ready == out and first is None:
+                first = time.perf_counter() - start
+    process.wait()
+    os.close(controller)
+    if process.returncode != 0 or first is None:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode})")
+    return first
 
 
-def setup_llm(workdir: Path, base_url: str) -> tuple[Path, dict[str, str]]:
-    venv = workdir / "llm-venv"
+# -- reporting ------------------------------------------------------------------------
+
+results: list[bool] = []
+
+
+def verdict(label: str, figure: str, goal: str, passed: bool | None) -> None:
+    word = "SKIP" if passed is None else ("PASS" if passed else "MISS")
+    if passed is not None:
+        results.append(passed)
+    print(f"{label:<50} {figure:<46} goal {goal:<24} {word}", flush=True)
+
+
+def ratio(label: str, ours: Sample, theirs: Sample, goal: float, *, memory: bool = False) -> None:
+    if memory:
+        value = ours.peak_median_mib / theirs.peak_median_mib
+        figure = (
+            f"{ours.peak_median_mib:6.1f} MiB vs {theirs.peak_median_mib:6.1f} MiB = {value:.2f}×"
+        )
+    else:
+        value = ours.median / theirs.median
+        cpu = ours.cpu_median / theirs.cpu_median
+        figure = f"{ours.median:6.3f} s vs {theirs.median:6.3f} s = {value:.2f}× (cpu {cpu:.2f}×)"
+    verdict(label, figure, f"≤ {goal}×", value <= goal)
+
+
+def skipped(label: str, why: str) -> None:
+    verdict(label, why, "", None)
+
+
+def growth(label: str, unit: str, sizes: Sequence[int], seconds: Sequence[float]) -> None:
+    """Linear or better: the marginal cost per unit must not grow with the size."""
+    (small, middle, large), (t_small, t_middle, t_large) = sizes, seconds
+    per_middle = (t_middle - t_small) / (middle - small)
+    per_large = (t_large - t_middle) / (large - middle)
+    if per_middle <= 0:  # too small to see above the noise: compare whole times instead
+        per_middle, per_large = t_middle / middle, t_large / large
+    scale = 1000 / min(sizes)
+    times = ", ".join(f"{size:,} {t:.2f} s" for size, t in zip(sizes, seconds, strict=True))
+    print(f"  {label}: {times}")
+    figure = (
+        f"per {min(sizes):,} {unit}: {per_middle * 1000 / scale:.1f} ms → "
+        f"{per_large * 1000 / scale:.1f} ms ({per_large / per_middle:.2f}×)"
+    )
+    verdict(
+        f"{label}, growth",
+        figure,
+        f"≤ {GROWTH_LIMIT}× (linear)",
+        per_large <= GROWTH_LIMIT * per_middle,
+    )
+
+
+# -- setting up -----------------------------------------------------------------------
+
+
+def make_venv(path: Path, *packages: str) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
+    pip = [
+        str(path / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ]
+    subprocess.run([*pip, *packages], check=True)
+    return path / "bin"
+
+
+def setup_llm(workdir: Path, base_url: str) -> tuple[Path, dict[str, str]] | None:
     print("Installing llm into a temporary venv ...", file=sys.stderr)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "llm"], check=True)
+    try:
+        bin_dir = make_venv(workdir / "llm-venv", "llm")
+    except subprocess.CalledProcessError:
+        return None
     user_dir = workdir / "llm-user"
     user_dir.mkdir()
     models = "\n".join(
@@ -114,20 +243,300 @@ def setup_llm(workdir: Path, base_url: str) -> tuple[Path, dict[str, str]]:
     )
     (user_dir / "extra-openai-models.yaml").write_text(models + "\n")
     (user_dir / "keys.json").write_text(f'{{"bench": "{BENCH_KEY}"}}')
-    return venv / "bin" / "llm", {"LLM_USER_PATH": str(user_dir)}
+    return bin_dir / "llm", {"LLM_USER_PATH": str(user_dir)}
 
 
-def ratio_line(label: str, ours: float, theirs: float, target: float, unit: str = "s") -> str:
-    ratio = ours / theirs
-    verdict = "meets" if ratio <= target else "MISSES"
-    return f"{label:<44} {ours:8.3f}{unit} vs {theirs:8.3f}{unit}  ratio {ratio:5.2f} (target ≤ {target}) {verdict}"
+def config_with_models(count: int) -> str:
+    """A config holding `count` per-model entries, as `moltbot models ...` writes them."""
+    models = {
+        f"openrouter/vendor{index % 40}/model-{index}": {
+            "alias": f"m{index}",
+            "params": {"temperature": 0.5, "maxTokens": 1000 + index},
+            "compat": {"openRouterRouting": {"only": ["anthropic", "openai"]}},
+        }
+        for index in range(count)
+    }
+    config = {
+        "agents": {
+            "defaults": {"model": {"primary": "openrouter/bench/chunks-1"}, "models": models}
+        }
+    }
+    return "// generated by benchmarks/bench.py\n" + json.dumps(config, indent=2) + "\n"
+
+
+# -- the benchmarks -------------------------------------------------------------------
+
+
+@dataclass
+class Setup:
+    runs: int
+    workdir: Path
+    server: loopback_server.Server
+    base_url: str
+    moltbot: str
+    python: str
+    env: dict[str, str]  # the key in the environment
+    keyring_env: dict[str, str]  # the key in the keyring only
+    curl: str | None
+    llm: tuple[Path, dict[str, str]] | None
+
+    def floor(self, model: str) -> list[str]:
+        return [self.python, str(HERE / "httpx_floor.py"), model, "hi"]
+
+    def curl_stream(self, model: str) -> list[str]:
+        assert self.curl is not None
+        body = json.dumps(
+            {"model": model, "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+        )
+        return [
+            self.curl,
+            "-sN",
+            f"{self.base_url}/chat/completions",
+            "-H",
+            f"Authorization: Bearer {BENCH_KEY}",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            body,
+        ]
+
+
+def bench_startup(s: Setup) -> None:
+    floor = s.workdir / "typer_floor.py"
+    floor.write_text(TYPER_FLOOR)
+    samples = alternate(
+        s.runs,
+        {
+            "moltbot": ([s.moltbot, "config", "get", "agents.defaults.model.primary"], s.env),
+            "typer": ([s.python, str(floor), "get", "x"], s.env),
+        },
+    )
+    ratio("`config get` / bare two-command Typer app", samples["moltbot"], samples["typer"], 1.23)
+    if s.llm is None:
+        skipped("`--help` / `llm --help`", "llm could not be installed")
+        return
+    llm, llm_env = s.llm
+    samples = alternate(
+        s.runs,
+        {"moltbot": ([s.moltbot, "--help"], s.env), "llm": ([str(llm), "--help"], llm_env)},
+    )
+    ratio("`--help` / `llm --help`", samples["moltbot"], samples["llm"], 0.11)
+
+
+def bench_chat(s: Setup) -> None:
+    samples = alternate(
+        s.runs + 2,
+        {
+            "keyring": ([s.moltbot, "chat", "hi"], s.keyring_env),
+            "env": ([s.moltbot, "chat", "hi"], s.env),
+            "floor": (s.floor("bench/chunks-1"), s.env),
+        },
+    )
+    ratio("`chat hi`, key in the keyring / httpx floor", samples["keyring"], samples["floor"], 1.2)
+    keyring_cost = samples["keyring"].median - samples["env"].median
+    print(
+        f"  (the same chat with the key in the environment: "
+        f"{samples['env'].median / samples['floor'].median:.2f}× the floor; the keyring adds "
+        f"{keyring_cost * 1000:.0f} ms)"
+    )
+    if s.llm is None:
+        skipped("`chat hi` / `llm -m … hi`", "llm could not be installed")
+        return
+    llm, llm_env = s.llm
+    samples = alternate(
+        s.runs,
+        {
+            "moltbot": ([s.moltbot, "chat", "hi"], s.env),
+            "llm": ([str(llm), "-n", "-m", "chunks-1", "hi"], {**s.env, **llm_env}),
+        },
+    )
+    ratio("`chat hi` / `llm -m … hi`", samples["moltbot"], samples["llm"], 0.27)
+    ratio("peak memory of that chat / llm's", samples["moltbot"], samples["llm"], 0.7, memory=True)
+
+
+def bench_first_token(s: Setup) -> None:
+    label = f"time to first token − curl's ({FIRST_TOKEN_DELAY_MS} ms model delay)"
+    if s.curl is None:
+        skipped(label, "curl not found")
+        return
+    model = f"bench/chunks-20-delay-{FIRST_TOKEN_DELAY_MS}"
+    env = {**s.keyring_env, "TERM": "xterm-256color"}
+    commands = {
+        "moltbot": [s.moltbot, "chat", "-m", model, "hi"],
+        "curl": s.curl_stream(model),
+        "floor": s.floor(model),
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for round_ in range(s.runs + 1):
+        for name, command in commands.items():
+            took = first_byte(command, env if name == "moltbot" else s.env)
+            if round_:
+                times[name].append(took)
+    ours, curl, floor = (statistics.median(times[name]) for name in ("moltbot", "curl", "floor"))
+    verdict(
+        label,
+        f"{ours:.3f} s − {curl:.3f} s = {ours - curl:.3f} s (floor {floor - curl:.3f} s)",
+        "≤ 0.12 s",
+        ours - curl <= 0.12,
+    )
+
+
+def bench_stream(s: Setup) -> None:
+    model = f"bench/chunks-{STREAM_CHUNKS}"
+    commands: dict[str, Command] = {
+        "moltbot": ([s.moltbot, "chat", "-m", model, "hi"], s.env),
+        "floor": (s.floor(model), s.env),
+    }
+    if s.llm is not None:
+        llm, llm_env = s.llm
+        commands["llm"] = (
+            [str(llm), "-n", "-m", f"chunks-{STREAM_CHUNKS}", "hi"],
+            {**s.env, **llm_env},
+        )
+    if s.curl is not None:
+        commands["curl"] = (s.curl_stream(model), s.env)
+    samples = alternate(s.runs, commands)
+    label = f"{STREAM_CHUNKS:,}-chunk stream"
+    ratio(f"{label} / the httpx floor loop", samples["moltbot"], samples["floor"], 1.2)
+    if "llm" in samples:
+        ratio(f"{label} / llm", samples["moltbot"], samples["llm"], 0.08)
+    else:
+        skipped(f"{label} / llm", "llm could not be installed")
+    if "curl" in samples:
+        print(
+            f"  (curl -N reads the same stream in {samples['curl'].median:.3f} s: "
+            f"{samples['moltbot'].median / samples['curl'].median:.1f}× faster than moltbot; no goal)"
+        )
+
+
+def bench_stream_growth(s: Setup) -> None:
+    runs = max(3, s.runs // 2)
+    commands = {
+        str(size): ([s.moltbot, "chat", "-m", f"bench/chunks-{size}", "hi"], s.env)
+        for size in STREAM_SIZES
+    }
+    samples = alternate(runs, commands)
+    growth("stream", "chunks", STREAM_SIZES, [samples[str(size)].median for size in STREAM_SIZES])
+    small, large = samples[str(STREAM_SIZES[0])], samples[str(STREAM_SIZES[-1])]
+    ratio(
+        f"peak memory, {STREAM_SIZES[-1]:,} chunks / {STREAM_SIZES[0]:,}",
+        large,
+        small,
+        2.0,
+        memory=True,
+    )
+
+
+def bench_config_set(s: Setup) -> None:
+    runs = max(3, s.runs // 2)
+    directory = s.workdir / "configs"
+    directory.mkdir()
+    texts = {str(size): config_with_models(size) for size in CONFIG_SIZES}
+    paths = {name: directory / f"models-{name}.json" for name in texts}
+    commands = {
+        name: (
+            [
+                s.moltbot,
+                "--config",
+                str(paths[name]),
+                "config",
+                "set",
+                "agents.defaults.model.primary",
+                "openrouter/vendor1/model-1",
+            ],
+            s.env,
+        )
+        for name in texts
+    }
+
+    def fresh(name: str) -> None:  # each run changes the file as it was generated
+        paths[name].write_text(texts[name])
+
+    samples = alternate(runs, commands, before_each=fresh)
+    growth("`config set`", "models", CONFIG_SIZES, [samples[str(n)].median for n in CONFIG_SIZES])
+
+
+def bench_models_list(s: Setup) -> None:
+    runs = max(3, s.runs // 2)
+    commands = {}
+    for size in CATALOGUE_SIZES:
+        env = {**s.env, "MOLTBOT_CACHE_DIR": str(s.workdir / f"cache-{size}")}
+        s.server.catalogue_size = size
+        # One fetch fills the cache; the timed runs read it (it stays fresh for an hour).
+        subprocess.run(
+            [s.moltbot, "models", "list", "--all"], env=env, check=True, capture_output=True
+        )
+        commands[str(size)] = ([s.moltbot, "models", "list", "--all"], env)
+    s.server.catalogue_size = 0  # from here on, a fetch would show up as an empty list
+    samples = alternate(runs, commands)
+    growth(
+        "`models list --all` from the cache",
+        "models",
+        CATALOGUE_SIZES,
+        [samples[str(n)].median for n in CATALOGUE_SIZES],
+    )
+
+
+def bench_logs(s: Setup) -> None:
+    script = HERE / "log_bench.py"
+    if not script.exists():
+        skipped("`logs list` / `usage` at 1k/10k/100k rows", "not yet available")
+        return
+    env = {**s.env, "MOLTBOT_BENCH_BIN": s.moltbot, "MOLTBOT_BENCH_RUNS": str(max(3, s.runs // 2))}
+    completed = subprocess.run([s.python, str(script)], env=env, text=True, capture_output=True)
+    print(completed.stdout, end="")
+    if completed.returncode != 0:
+        skipped("`logs list` / `usage`", f"log_bench.py failed ({completed.returncode})")
+        print(completed.stderr[-2000:], file=sys.stderr)
+
+
+def bench_newest_typer(s: Setup) -> None:
+    """`config get` and `--help` with the newest Typer against the pinned one (no goal)."""
+    project = HERE.parent
+    print("Installing moltbot with the newest Typer into a temporary venv ...", file=sys.stderr)
+    try:
+        newest = make_venv(s.workdir / "typer-newest-venv", str(project))
+        subprocess.run(
+            [str(newest / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "typer"],
+            check=True,
+        )
+    except subprocess.CalledProcessError:
+        skipped("newest Typer / pinned", "could not install the newest Typer")
+        return
+    version = subprocess.run(
+        [str(newest / "python"), "-c", "import typer; print(typer.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    for args in (["config", "get", "agents.defaults.model.primary"], ["--help"]):
+        samples = alternate(
+            s.runs,
+            {
+                "newest": ([str(newest / "moltbot"), *args], s.env),
+                "pinned": ([s.moltbot, *args], s.env),
+            },
+        )
+        new, pinned = samples["newest"].median, samples["pinned"].median
+        print(
+            f"  `{' '.join(args[:2])}` with Typer {version}: {new:.3f} s vs {pinned:.3f} s pinned "
+            f"(+{(new - pinned) * 1000:.0f} ms, {new / pinned:.2f}×; "
+            f"cpu {samples['newest'].cpu_median / samples['pinned'].cpu_median:.2f}×)"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--skip-llm", action="store_true", help="only the comparisons without llm")
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per command (median)")
+    parser.add_argument(
+        "--skip-llm", action="store_true", help="leave out the comparisons with llm"
+    )
+    parser.add_argument(
+        "--newest-typer", action="store_true", help="also time start-up with the newest Typer"
+    )
     options = parser.parse_args()
+    began = time.perf_counter()
+    load_before = os.getloadavg()
 
     server, base_url = loopback_server.start()
     with tempfile.TemporaryDirectory(prefix="moltbot-bench-") as scratch:
@@ -136,139 +545,86 @@ def main() -> None:
         config.write_text(
             '{ agents: { defaults: { model: { primary: "openrouter/bench/chunks-1" } } } }\n'
         )
-        floor = workdir / "floor.py"
-        floor.write_text(TYPER_FLOOR)
-        # As on a user's machine: bytecode cached (pip compiles what it installs), stdout buffered.
+        print("Installing moltbot into a temporary venv ...", file=sys.stderr)
+        bin_dir = make_venv(workdir / "moltbot-venv", str(HERE.parent), "keyrings.alt")
+        # As on a user's machine: bytecode cached (pip compiles what it installs), stdout
+        # buffered, no keyring named: keyring discovers its backend.
         inherited = {
             name: value
             for name, value in os.environ.items()
-            if name not in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")
+            if name
+            not in (
+                "PYTHONDONTWRITEBYTECODE",
+                "PYTHONUNBUFFERED",
+                "PYTHON_KEYRING_BACKEND",
+                "PYTHONPATH",
+            )
+            and not name.startswith("MOLTBOT_")
         }
-        moltbot, python = setup_moltbot(workdir)
-        env = {
-            **inherited,
-            "MOLTBOT_CONFIG_PATH": str(config),
-            "MOLTBOT_CACHE_DIR": str(workdir / "cache"),
-            "OPENROUTER_BASE_URL": base_url,
-            "OPENROUTER_API_KEY": BENCH_KEY,
+        home = {
             "HOME": str(workdir),
+            "XDG_CONFIG_HOME": str(workdir / "config"),
+            "XDG_DATA_HOME": str(workdir / "data"),
+            "XDG_CACHE_HOME": str(workdir / "cache"),
+            # No desktop keyring may answer: the bench's own file keyring holds the key.
+            "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent",
+        }
+        keyring_env = {
+            **inherited,
+            **home,
+            "MOLTBOT_CONFIG_PATH": str(config),
+            "MOLTBOT_CACHE_DIR": str(workdir / "cache" / "moltbot"),
+            "OPENROUTER_BASE_URL": base_url,
             "NO_COLOR": "1",
         }
-
-        floor_samples = alternate(
-            options.runs,
-            {
-                "moltbot config get": (
-                    [moltbot, "config", "get", "agents.defaults.model.primary"],
-                    env,
-                ),
-                "typer floor": ([str(python), str(floor), "get", "x"], env),
-            },
+        keyring_env.pop("OPENROUTER_API_KEY", None)
+        python = str(bin_dir / "python")
+        subprocess.run(
+            [
+                python,
+                "-c",
+                f"import keyring; keyring.set_password('moltbot', 'openrouter', {BENCH_KEY!r})",
+            ],
+            env=keyring_env,
+            check=True,
         )
-        print(
-            ratio_line(
-                "moltbot config get / bare Typer app",
-                floor_samples["moltbot config get"].median,
-                floor_samples["typer floor"].median,
-                1.3,
-            )
+        llm = None
+        if not options.skip_llm:
+            llm = setup_llm(workdir, base_url)
+        setup = Setup(
+            runs=options.runs,
+            workdir=workdir,
+            server=server,
+            base_url=base_url,
+            moltbot=str(bin_dir / "moltbot"),
+            python=python,
+            env={**keyring_env, "OPENROUTER_API_KEY": BENCH_KEY},
+            keyring_env=keyring_env,
+            curl=shutil.which("curl"),
+            llm=llm,
         )
-
-        stream_url = f"{base_url}/chat/completions"
-        stream_body = (
-            f'{{"model": "bench/chunks-{STREAM_CHUNKS}", "stream": true, '
-            '"messages": [{"role": "user", "content": "hi"}]}'
-        )
-        curl = [
-            "curl",
-            "-sN",
-            stream_url,
-            "-H",
-            f"Authorization: Bearer {BENCH_KEY}",
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            stream_body,
-        ]
-        our_stream = [moltbot, "chat", "-m", f"bench/chunks-{STREAM_CHUNKS}", "hi"]
-
-        if options.skip_llm:
-            samples = alternate(options.runs, {"moltbot": (our_stream, env), "curl": (curl, env)})
-            print(
-                ratio_line(
-                    f"{STREAM_CHUNKS}-chunk stream: moltbot / curl -N",
-                    samples["moltbot"].median,
-                    samples["curl"].median,
-                    2.5,
-                )
-            )
-        else:
-            llm, llm_env_extra = setup_llm(workdir, base_url)
-            llm_env = {**env, **llm_env_extra}
-            samples = alternate(
-                options.runs,
-                {"moltbot": ([moltbot, "--help"], env), "llm": ([str(llm), "--help"], llm_env)},
-            )
-            print(
-                ratio_line(
-                    "moltbot --help / llm --help",
-                    samples["moltbot"].median,
-                    samples["llm"].median,
-                    0.3,
-                )
-            )
-            samples = alternate(
-                options.runs,
-                {
-                    "moltbot": ([moltbot, "chat", "hi"], env),
-                    "llm": ([str(llm), "-n", "-m", "chunks-1", "hi"], llm_env),
-                },
-            )
-            print(
-                ratio_line(
-                    "moltbot chat hi / llm (loopback)",
-                    samples["moltbot"].median,
-                    samples["llm"].median,
-                    0.4,
-                )
-            )
-            print(
-                ratio_line(
-                    "peak memory of a chat: moltbot / llm",
-                    samples["moltbot"].peak_median_mib,
-                    samples["llm"].peak_median_mib,
-                    0.7,
-                    unit="M",
-                )
-            )
-            samples = alternate(
-                options.runs,
-                {
-                    "moltbot": (our_stream, env),
-                    "llm": ([str(llm), "-n", "-m", f"chunks-{STREAM_CHUNKS}", "hi"], llm_env),
-                    "curl": (curl, env),
-                },
-            )
-            print(
-                ratio_line(
-                    f"{STREAM_CHUNKS}-chunk stream: moltbot / llm",
-                    samples["moltbot"].median,
-                    samples["llm"].median,
-                    0.15,
-                )
-            )
-            print(
-                ratio_line(
-                    f"{STREAM_CHUNKS}-chunk stream: moltbot / curl -N",
-                    samples["moltbot"].median,
-                    samples["curl"].median,
-                    2.5,
-                )
-            )
+        print(f"{'':<50} {'moltbot vs the other, medians':<46} {'goal':<29} verdict")
+        for section in (
+            bench_startup,
+            bench_chat,
+            bench_first_token,
+            bench_stream,
+            bench_stream_growth,
+            bench_config_set,
+            bench_models_list,
+            bench_logs,
+        ):
+            section(setup)
+        if options.newest_typer:
+            bench_newest_typer(setup)
         server.shutdown()
+    missed = results.count(False)
+    load_after = os.getloadavg()
     print(
-        f"\n{options.runs} runs each, medians; {platform.platform()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
+        f"\n{results.count(True)} PASS, {missed} MISS; {options.runs} runs each (growth series "
+        f"{max(3, options.runs // 2)}), medians, in {time.perf_counter() - began:.0f} s\n"
+        f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after"
     )
 
 

@@ -3,7 +3,9 @@
 Streams are rendered once per size, then sent as a real server sends them: one
 chunked-encoding write per event, so a client sees the events arrive one by one.
 The model id picks the reply: `bench/chunks-N` streams N chunks of text
-(non-streaming: the same text in one JSON body).
+(non-streaming: the same text in one JSON body); `bench/chunks-N-delay-MS` first waits
+MS milliseconds after the headers, as a model thinks before its first token. GET
+/models answers with `catalogue_size` generated models (set it on the server).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -60,6 +63,27 @@ def whole_body(model: str, chunks: int) -> bytes:
     ).encode()
 
 
+@lru_cache(maxsize=4)
+def catalogue_body(size: int) -> bytes:
+    """A model list shaped like OpenRouter's, `size` models long."""
+    models = [
+        {
+            "id": f"vendor{index % 40}/model-{index}",
+            "canonical_slug": f"vendor{index % 40}/model-{index}",
+            "name": f"Vendor {index % 40}: Model {index}",
+            "created": 1_750_000_000 + index,
+            "description": "A generated model for the benchmarks. " * 8,
+            "context_length": 131_072,
+            "architecture": {"modality": "text->text", "input_modalities": ["text"]},
+            "pricing": {"prompt": "0.000003", "completion": "0.000015", "request": "0"},
+            "top_provider": {"context_length": 131_072, "max_completion_tokens": 16_384},
+            "supported_parameters": ["max_tokens", "temperature", "top_p", "stop"],
+        }
+        for index in range(size)
+    ]
+    return json.dumps({"data": models}).encode()
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -70,13 +94,17 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         request = json.loads(self.rfile.read(length) or b"{}")
         model = str(request.get("model", "bench/chunks-1"))
-        match = re.search(r"chunks-(\d+)", model)
+        match = re.search(r"chunks-(\d+)(?:-delay-(\d+))?", model)
         chunks = int(match.group(1)) if match else 1
+        delay = int(match.group(2)) / 1000 if match and match.group(2) else 0.0
         self.send_response(200)
         if request.get("stream"):
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            self.wfile.flush()
+            if delay:
+                time.sleep(delay)
             for event in stream_events(model, chunks):
                 self.wfile.write(event)
                 self.wfile.flush()
@@ -89,7 +117,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
-        body = json.dumps({"data": []}).encode()
+        size = getattr(self.server, "catalogue_size", 0)
+        body = catalogue_body(size) if self.path.endswith("/models") else b'{"data": []}'
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -99,12 +128,13 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    catalogue_size = 0  # how many models GET /models lists
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # a client that hangs up early is not the server's problem here
 
 
-def start() -> tuple[ThreadingHTTPServer, str]:
+def start() -> tuple[Server, str]:
     server = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/api/v1"

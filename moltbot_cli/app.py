@@ -4,6 +4,7 @@
 traceback reaches a user unless they asked for `--verbose`.
 """
 
+import copy
 import os
 import sys
 import traceback
@@ -54,7 +55,7 @@ app.command("usage", short_help="Calls, tokens and cost from the call log, total
 
 
 GLOBAL_OPTIONS = ("--config", "-v", "--verbose", "--version")
-COMPLETE_VAR = "_MOLTBOT_COMPLETE"
+COMPLETE_VAR = "_MOLTBOT_COMPLETE"  # set when the shell asks for completions
 
 
 def _print_version(value: bool) -> None:
@@ -106,10 +107,46 @@ def _invoke(command: click.Command, args: list[str]) -> Any:
         return done.exit_code
 
 
+def _command_word(args: Sequence[str]) -> str | None:
+    """The command a run names (`chat` in `moltbot --config x chat hi`), if nothing else
+    before it could change what the root does (help, an unknown option, `--`)."""
+    words = iter(args)
+    for arg in words:
+        if arg == "--config":
+            next(words, None)
+        elif arg in ("-v", "--verbose", "--version") or arg.startswith("--config="):
+            continue
+        elif arg.startswith("-"):
+            return None
+        else:
+            return arg
+    return None
+
+
+def app_for(args: Sequence[str]) -> typer.Typer:
+    """The root app with only the command this run names; the whole app otherwise.
+
+    Typer turns every registered command into a click command, with all its parameters,
+    before it parses anything: for the whole tree that is most of what a start-up costs
+    beyond imports, while `moltbot chat hi` needs one command. Pruning is safe because
+    click only ever resolves the first command word against the root: help, completion
+    and unknown or misspelt commands (which have no match here) still get the whole app.
+    """
+    word = None if COMPLETE_VAR in os.environ else _command_word(args)
+    commands = [info for info in app.registered_commands if info.name == word]
+    groups = [info for info in app.registered_groups if info.name == word]
+    if word is None or len(commands) + len(groups) != 1:
+        return app
+    pruned = copy.copy(app)  # shallow: the same callback, settings and sub-apps
+    pruned.registered_commands = commands
+    pruned.registered_groups = groups
+    return pruned
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     guard_standard_streams()
-    command = typer.main.get_command(app)
+    command = typer.main.get_command(app_for(args))
     try:
         result = _invoke(command, list(args))  # Click consumes the list it parses
         sys.stdout.flush()  # a reader that left shows up here, while it can still be handled

@@ -140,7 +140,6 @@ class Output:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self._rich_stdout: Console | None = None
-        self._rich_stderr: Console | None = None
 
     @property
     def is_json(self) -> bool:
@@ -269,7 +268,9 @@ class Output:
         if not self.stderr_is_terminal or self.is_json:
             yield
             return
-        with self._stderr_console().status(message, spinner="dots"):
+        from moltbot_cli.spinner import Spinner
+
+        with Spinner(self.stderr, message):
             yield
 
     # -- rich consoles, made on first use ----------------------------------------------
@@ -282,10 +283,3 @@ class Output:
                 file=self.stdout, no_color=not self.color, highlight=False, soft_wrap=False
             )
         return self._rich_stdout
-
-    def _stderr_console(self) -> Console:
-        if self._rich_stderr is None:
-            from rich.console import Console
-
-            self._rich_stderr = Console(file=self.stderr, stderr=True, highlight=False)
-        return self._rich_stderr

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from moltbot_cli import keyring_choice
 from moltbot_cli.errors import AuthError, MoltbotError, UsageError
 from moltbot_cli.files import write_atomically
 from moltbot_cli.masking import mask_key
@@ -146,11 +147,12 @@ def keyring_timeout() -> float:
     return seconds
 
 
-def _usable_backend() -> KeyringBackend:
-    import keyring
+def _usable_backend(backend: KeyringBackend | None = None) -> KeyringBackend:
+    """`backend`, or keyring's own choice; KeyringUnavailable when it is no real keyring."""
     from keyring.backends import fail, null
 
-    backend = keyring.get_keyring()
+    if backend is None:
+        backend = keyring_choice.discovered_backend()
     if isinstance(backend, fail.Keyring):
         raise KeyringUnavailable(NO_BACKEND, absent=True)
     if isinstance(backend, null.Keyring):
@@ -179,6 +181,11 @@ def _describe_failure(error: BaseException) -> str:
 
 def _bounded(operation: Callable[[KeyringBackend], T]) -> T:
     """Run `operation` on the keyring in a daemon thread; give up after the time limit."""
+    return _bounded_call(lambda: operation(_usable_backend()))
+
+
+def _bounded_call(operation: Callable[[], T]) -> T:
+    """Run `operation` (which uses the keyring) in a daemon thread; give up after the limit."""
     global _hung_reason
     if _hung_reason is not None:
         raise KeyringUnavailable(_hung_reason, locked=True)
@@ -188,7 +195,7 @@ def _bounded(operation: Callable[[KeyringBackend], T]) -> T:
 
     def run() -> None:
         try:
-            outcome["value"] = operation(_usable_backend())
+            outcome["value"] = operation()
         except BaseException as error:  # anything a backend raises means "not usable"
             try:
                 outcome["problem"] = _describe_failure(error)
@@ -223,12 +230,35 @@ def require_keyring(config_path: Path) -> None:
 
 
 def keyring_get() -> str | None:
-    value = _bounded(lambda backend: backend.get_password(SERVICE, USERNAME))
+    value = _bounded_call(_read_keyring)
     return value.strip() or None if isinstance(value, str) else None
+
+
+def _read_keyring() -> str | None:
+    """The stored key, asking the backend that last held it first (see keyring_choice).
+
+    Only a key found there is taken; anything else asks keyring's own choice, so the
+    answer is always the one keyring itself would give.
+    """
+    configured = keyring_choice.configured_backend()
+    if configured is None:
+        remembered = keyring_choice.remembered_backend()
+        if remembered is not None:
+            try:
+                value = remembered.get_password(SERVICE, USERNAME)
+            except Exception:
+                value = None  # the full lookup below meets the same trouble and explains it
+            if isinstance(value, str) and value.strip():
+                return value
+    backend = _usable_backend(configured)
+    return keyring_choice.read_through(
+        backend, SERVICE, USERNAME, remember_answer=configured is None
+    )
 
 
 def keyring_set(key: str) -> None:
     def store(backend: KeyringBackend) -> None:
+        keyring_choice.forget()  # the next lookup finds where keyring puts it
         backend.set_password(SERVICE, USERNAME, key)
         # Some backends accept a secret and keep nothing; only a read-back proves it is there.
         if backend.get_password(SERVICE, USERNAME) != key:
@@ -243,6 +273,7 @@ def keyring_delete() -> bool:
     def delete(backend: KeyringBackend) -> bool:
         if backend.get_password(SERVICE, USERNAME) is None:
             return False
+        keyring_choice.forget()
         backend.delete_password(SERVICE, USERNAME)
         return True
 

@@ -161,11 +161,11 @@ def set_value(app: AppContext, out: Output, path_text: str, raw: str, *, strict_
         )
     value = parse_value(raw, strict_json=strict_json)
     _refuse_deep(path, value)
-    app.store.update(lambda document: document.set(path, value))
+    written = app.store.update(lambda document: document.set(path, value))
     shown = mask_secrets(value, secret=_under_secret(path))
     out.note(f"Set {format_path(path)} = {jsonlib.dumps(shown, ensure_ascii=False)}")
     _note_scrubbed(app, out)
-    _warn_about(app, out)
+    _warn_about(app, out, written)
 
 
 def _parse_path(text: str) -> tuple[str | int, ...]:
@@ -229,9 +229,12 @@ def _note_scrubbed(app: AppContext, out: Output) -> None:
         )
 
 
-def _warn_about(app: AppContext, out: Output) -> None:
-    for issue in app.store.inspect().warnings:
-        out.warn(issue.describe())
+def _warn_about(app: AppContext, out: Output, written: Document) -> None:
+    # Checks the document just written rather than reading and parsing the file again:
+    # on a big config the parse is most of what `config set` costs.
+    for issue in app.store.check(written):
+        if issue.severity == "warning":
+            out.warn(issue.describe())
 
 
 def validate(app: AppContext, out: Output) -> int:
