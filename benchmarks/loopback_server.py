@@ -5,13 +5,18 @@ chunked-encoding write per event, so a client sees the events arrive one by one.
 The model id picks the reply: `bench/chunks-N` streams N chunks of text
 (non-streaming: the same text in one JSON body); `bench/chunks-N-delay-MS` first waits
 MS milliseconds after the headers, as a model thinks before its first token. GET
-/models answers with `catalogue_size` generated models (set it on the server).
+.../models lists N generated models when the base URL has `/catalogue-N/` in it.
+
+Run as a script, it serves until killed and prints its base URL on the first line, so
+the benchmarks can run it in a process of its own (its memory and CPU then stay out of
+the measured commands' figures).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 from functools import lru_cache
@@ -117,7 +122,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
-        size = getattr(self.server, "catalogue_size", 0)
+        match = re.search(r"/catalogue-(\d+)/", self.path)
+        size = int(match.group(1)) if match else 0
         body = catalogue_body(size) if self.path.endswith("/models") else b'{"data": []}'
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -128,7 +134,6 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
-    catalogue_size = 0  # how many models GET /models lists
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # a client that hangs up early is not the server's problem here
@@ -138,3 +143,10 @@ def start() -> tuple[Server, str]:
     server = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/api/v1"
+
+
+if __name__ == "__main__":
+    _, url = start()
+    print(url, flush=True)
+    # Serve until stdin closes: when the benchmark ends, however it ends, so does this.
+    sys.stdin.read()

@@ -28,6 +28,7 @@ from moltbot_cli.errors import (
     UpstreamError,
     UsageError,
 )
+from moltbot_cli.gc_pause import cyclic_gc_paused
 from moltbot_cli.openrouter import catalogue as catalogue_module
 from moltbot_cli.openrouter.catalogue import Catalogue, price_per_million
 from moltbot_cli.vocabulary import refs
@@ -191,6 +192,7 @@ def configured_tags(settings: Settings) -> dict[str, list[str]]:
     return tags
 
 
+@cyclic_gc_paused()  # a row for each of tens of thousands of models (see gc_pause)
 def list_models(
     app: AppContext,
     out: Output,

@@ -9,7 +9,6 @@ file's own style.
 
 from __future__ import annotations
 
-import gc
 import math
 import re
 import unicodedata
@@ -22,6 +21,7 @@ from typing import Any
 
 from moltbot_cli.config.pathexpr import Path, format_path
 from moltbot_cli.errors import UsageError
+from moltbot_cli.gc_pause import cyclic_gc_paused
 
 # JSON5 whitespace as the json5 package reads it: ASCII blanks, NBSP, BOM and the Zs category.
 _INLINE_WS = r" \t\v\f\xa0\ufeff\u1680\u2000-\u200a\u202f\u205f\u3000"
@@ -531,17 +531,8 @@ class Document:
     def parse(cls, text: str) -> Document:
         """Parse JSON5; a text with no value at all (empty, blank or only comments) is `{}`."""
         parser = _Parser(text)
-        # The parse builds a tree with no reference cycles, so the cyclic collector finds
-        # nothing in it; left on, each full collection walks everything built so far,
-        # which made parsing a config of 8,000 models 2-3x slower per model than one of
-        # 500. Collection resumes (and catches up) as soon as the parse is done.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with cyclic_gc_paused():  # linear in the size of the file (see gc_pause)
             root = parser.document()
-        finally:
-            if collecting:
-                gc.enable()
         return cls(text, root, parser.duplicates)
 
     @classmethod

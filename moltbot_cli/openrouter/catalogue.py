@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from moltbot_cli.errors import NetworkError, RateLimitedError, UpstreamError, UsageError
 from moltbot_cli.files import write_atomically
+from moltbot_cli.gc_pause import cyclic_gc_paused
 from moltbot_cli.paths import cache_dir
 from moltbot_cli.vocabulary import refs
 
@@ -136,6 +137,7 @@ def ids_path() -> Path:
     return cache_dir() / IDS_FILENAME
 
 
+@cyclic_gc_paused()  # tens of thousands of models: linear in their number (see gc_pause)
 def read_cache(base_url: str) -> Catalogue | None:
     """The cached catalogue for this base URL, of any age; None when there is none usable.
 
