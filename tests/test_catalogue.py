@@ -243,12 +243,13 @@ def test_closest_matches_put_the_same_authors_models_first(fake: FakeOpenRouter)
     assert listed.closest("zzzzqqqq/xxxxyyyy") == []
 
 
-def test_several_thousand_models_load_index_and_filter_in_a_blink(
+def test_several_thousand_models_load_index_and_filter(
     fake_openrouter: FakeOpenRouter,
 ) -> None:
+    # Their speed is measured by benchmarks/bench.py (`models list --all` at 300 / 3,000 /
+    # 30,000 models), not asserted here: a busy machine would fail any bound.
     fake_openrouter.models = catalogue_data.catalogue(6000)
     load(fake_openrouter)
-    started = time.perf_counter()
     cached = catalogue.read_cache(fake_openrouter.base_url)
     assert cached is not None
     index = cached.by_id
@@ -256,12 +257,8 @@ def test_several_thousand_models_load_index_and_filter_in_a_blink(
     rows = ((model_id, model) for model_id, model in index.items())
     found = _filter(rows, ListFilters(search="lab007 405b", free=False))
     looked_up = all(cached.knows(model["id"]) for model in cached.models)
-    elapsed = time.perf_counter() - started
     assert looked_up and found
     assert all("lab007" in model_id and "405b" in model_id for model_id, _ in found)
-    # Typically ~0.05 s; the bound is loose so a busy machine does not fail the test, and
-    # tight enough that work growing with the list for every row (6000² steps) would.
-    assert elapsed < 1.5, elapsed
 
 
 def test_price_per_million() -> None:
