@@ -43,6 +43,11 @@ FIRST_TOKEN_DELAY_MS = 300
 STREAM_SIZES = (2_000, 20_000, 200_000)
 CONFIG_SIZES = (500, 2_000, 8_000)
 CATALOGUE_SIZES = (300, 3_000, 30_000)
+LOG_SIZES = (1_000, 10_000, 100_000)
+FILL_LOG = (
+    "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import log_bench; "
+    "log_bench.fill_log(Path(sys.argv[2]), int(sys.argv[3]))"
+)
 # Linear or better: the time each extra unit costs from the middle size to the largest
 # may be at most this many times what it cost from the smallest to the middle.
 GROWTH_LIMIT = 1.5
@@ -187,19 +192,27 @@ def skipped(label: str, why: str) -> None:
     verdict(label, why, "", None)
 
 
-def growth(label: str, unit: str, sizes: Sequence[int], seconds: Sequence[float]) -> None:
-    """Linear or better: the marginal cost per unit must not grow with the size."""
+def growth(label: str, unit: str, sizes: Sequence[int], samples: Sequence[Sample]) -> None:
+    """Linear or better: the marginal cost per unit must not grow with the size.
+
+    Judged on CPU time (user + system), which a loaded machine inflates far less than
+    wall time; both are printed.
+    """
+    seconds = [sample.cpu_median for sample in samples]
     (small, middle, large), (t_small, t_middle, t_large) = sizes, seconds
     per_middle = (t_middle - t_small) / (middle - small)
     per_large = (t_large - t_middle) / (large - middle)
     if per_middle <= 0:  # too small to see above the noise: compare whole times instead
         per_middle, per_large = t_middle / middle, t_large / large
-    scale = 1000 / min(sizes)
-    times = ", ".join(f"{size:,} {t:.2f} s" for size, t in zip(sizes, seconds, strict=True))
-    print(f"  {label}: {times}")
+    walls = ", ".join(
+        f"{size:,} {sample.median:.2f} s (cpu {sample.cpu_median:.2f} s)"
+        for size, sample in zip(sizes, samples, strict=True)
+    )
+    print(f"  {label}: {walls}")
+    scale = min(sizes)
     figure = (
-        f"per {min(sizes):,} {unit}: {per_middle * 1000 / scale:.1f} ms → "
-        f"{per_large * 1000 / scale:.1f} ms ({per_large / per_middle:.2f}×)"
+        f"cpu per {scale:,} {unit}: {per_middle * scale * 1000:.0f} ms → "
+        f"{per_large * scale * 1000:.0f} ms ({per_large / per_middle:.2f}×)"
     )
     verdict(
         f"{label}, growth",
@@ -400,13 +413,13 @@ def bench_stream(s: Setup) -> None:
 
 
 def bench_stream_growth(s: Setup) -> None:
-    runs = max(3, s.runs // 2)
+    runs = max(1, s.runs // 2)
     commands = {
         str(size): ([s.moltbot, "chat", "-m", f"bench/chunks-{size}", "hi"], s.env)
         for size in STREAM_SIZES
     }
     samples = alternate(runs, commands)
-    growth("stream", "chunks", STREAM_SIZES, [samples[str(size)].median for size in STREAM_SIZES])
+    growth("stream", "chunks", STREAM_SIZES, [samples[str(size)] for size in STREAM_SIZES])
     small, large = samples[str(STREAM_SIZES[0])], samples[str(STREAM_SIZES[-1])]
     ratio(
         f"peak memory, {STREAM_SIZES[-1]:,} chunks / {STREAM_SIZES[0]:,}",
@@ -418,7 +431,7 @@ def bench_stream_growth(s: Setup) -> None:
 
 
 def bench_config_set(s: Setup) -> None:
-    runs = max(3, s.runs // 2)
+    runs = max(1, s.runs // 2)
     directory = s.workdir / "configs"
     directory.mkdir()
     texts = {str(size): config_with_models(size) for size in CONFIG_SIZES}
@@ -443,11 +456,11 @@ def bench_config_set(s: Setup) -> None:
         paths[name].write_text(texts[name])
 
     samples = alternate(runs, commands, before_each=fresh)
-    growth("`config set`", "models", CONFIG_SIZES, [samples[str(n)].median for n in CONFIG_SIZES])
+    growth("`config set`", "models", CONFIG_SIZES, [samples[str(n)] for n in CONFIG_SIZES])
 
 
 def bench_models_list(s: Setup) -> None:
-    runs = max(3, s.runs // 2)
+    runs = max(1, s.runs // 2)
     commands = {}
     for size in CATALOGUE_SIZES:
         env = {
@@ -465,21 +478,27 @@ def bench_models_list(s: Setup) -> None:
         "`models list --all` from the cache",
         "models",
         CATALOGUE_SIZES,
-        [samples[str(n)].median for n in CATALOGUE_SIZES],
+        [samples[str(n)] for n in CATALOGUE_SIZES],
     )
 
 
 def bench_logs(s: Setup) -> None:
-    script = HERE / "log_bench.py"
-    if not script.exists():
-        skipped("`logs list` / `usage` at 1k/10k/100k rows", "not yet available")
+    """`logs list` and `usage` on call logs of 1k/10k/100k calls, filled by log_bench.py."""
+    if not (HERE / "log_bench.py").exists():
+        skipped("`logs list` / `usage` at 1k/10k/100k calls", "not yet available")
         return
-    env = {**s.env, "MOLTBOT_BENCH_BIN": s.moltbot, "MOLTBOT_BENCH_RUNS": str(max(3, s.runs // 2))}
-    completed = subprocess.run([s.python, str(script)], env=env, text=True, capture_output=True)
-    print(completed.stdout, end="")
-    if completed.returncode != 0:
-        skipped("`logs list` / `usage`", f"log_bench.py failed ({completed.returncode})")
-        print(completed.stderr[-2000:], file=sys.stderr)
+    runs = max(1, s.runs // 2)
+    reads: dict[str, dict[str, Command]] = {"`logs list`": {}, "`usage`": {}}
+    for size in LOG_SIZES:
+        data_dir = s.workdir / f"log-{size}"
+        # log_bench.py fills the log with this checkout's own store code, in moltbot's venv.
+        subprocess.run([s.python, "-c", FILL_LOG, str(HERE), str(data_dir), str(size)], check=True)
+        env = {**s.env, "MOLTBOT_DATA_DIR": str(data_dir)}
+        reads["`logs list`"][str(size)] = ([s.moltbot, "logs", "list"], env)
+        reads["`usage`"][str(size)] = ([s.moltbot, "usage"], env)
+    for label, commands in reads.items():
+        samples = alternate(runs, commands)
+        growth(label, "calls", LOG_SIZES, [samples[str(n)] for n in LOG_SIZES])
 
 
 def bench_newest_typer(s: Setup) -> None:
@@ -550,7 +569,7 @@ def main() -> None:
     load_after = os.getloadavg()
     print(
         f"\n{results.count(True)} PASS, {missed} MISS; {options.runs} runs each (growth series "
-        f"{max(3, options.runs // 2)}), medians, in {time.perf_counter() - began:.0f} s\n"
+        f"{max(1, options.runs // 2)}), medians, in {time.perf_counter() - began:.0f} s\n"
         f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after"
     )

@@ -602,6 +602,7 @@ class Document:
             return document.unset(path)
         return document
 
+    @cyclic_gc_paused()  # a tuple for each of every string: linear (see gc_pause)
     def strings(self) -> list[tuple[Path, int, int, str]]:
         """Every string value as written, shadowed duplicate keys included.
 

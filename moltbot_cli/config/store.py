@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from moltbot_cli.config.document import Document, Json5SyntaxError
 from moltbot_cli.errors import ConfigInvalidError, MoltbotError, UsageError
 from moltbot_cli.files import temp_name_pattern, write_temp
+from moltbot_cli.gc_pause import cyclic_gc_paused
 
 # The schema and settings load only when a command validates or uses the config, so
 # `config get` and `config show` start without them.
@@ -226,6 +227,7 @@ class ConfigStore:
             )
         return sorted(issues, key=lambda issue: (issue.line or 0, issue.column or 0))
 
+    @cyclic_gc_paused()  # parse and checks walk the whole config: linear (see gc_pause)
     def inspect(self) -> LoadedConfig:
         """The file as it is, with every issue; raises only when it cannot be parsed."""
         text = self.read_text()
@@ -259,6 +261,7 @@ class ConfigStore:
 
     # -- writing ---------------------------------------------------------------------
 
+    @cyclic_gc_paused()  # parses, checks, scrubs backups: linear in the config (see gc_pause)
     def update(self, edit: Callable[[Document], Document]) -> Document:
         """Apply `edit` to the current text and save the result if it is valid."""
         with self._locked():
