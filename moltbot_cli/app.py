@@ -6,6 +6,7 @@ traceback reaches a user unless they asked for `--verbose`.
 
 import copy
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ import typer
 # Typer carries its own copy of click; its usage errors are ClickExceptions.
 from typer import _click as click
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption
+from typer.core import TyperArgument
 from typer.exceptions import Abort, Exit
 
 from moltbot_cli import __version__
@@ -143,10 +145,65 @@ def app_for(args: Sequence[str]) -> typer.Typer:
     return pruned
 
 
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Global options where Click looks for them: `moltbot chat -v hi` is `moltbot -v chat hi`.
+
+    Only the root takes them and no command reuses their names, so moving them to the
+    front changes nothing else. After `--` every word is left as it is.
+    """
+    hoisted: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        if arg in ("-v", "--verbose") or arg.startswith("--config="):
+            hoisted.append(arg)
+        elif arg == "--config" and index + 1 < len(args):
+            hoisted.extend(args[index : index + 2])
+            index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return hoisted + rest
+
+
+def _plain_metavar(self: TyperArgument, ctx: click.Context, *, usage: bool = False) -> str:
+    """`PATH`, `[PROMPT...]`: Typer writes a required argument as `{PATH}`, which reads
+    like a set to pick from and is not how the rest of the help (or any man page) spells it."""
+    var = self.metavar if self.metavar is not None else (self.name or "").upper()
+    if self.nargs != 1 and not var.endswith("..."):
+        var += "..."
+    if usage and not self.required and not var.startswith("["):
+        var = f"[{var}]"
+    return var
+
+
+TyperArgument.make_metavar = _plain_metavar  # type: ignore[method-assign]
+
+_ONE_LINE_EXAMPLE = re.compile(r"^([ \t]*)(Examples?:)[ \t]+(\S.*)$", re.MULTILINE)
+
+
+def unwrap_examples(command: click.Command) -> None:
+    """`Example: moltbot ...` lines become blocks Click never re-wraps, so no example is
+    broken in the middle of a command at any terminal width."""
+    if command.help:
+        command.help = _ONE_LINE_EXAMPLE.sub(
+            lambda m: f"{m[1]}{m[2]}\n\n{m[1]}\b\n{m[1]}  {m[3]}", command.help
+        )
+    for sub in getattr(command, "commands", {}).values():
+        unwrap_examples(sub)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    if not os.environ.get(COMPLETE_VAR):
+        args = hoist_global_options(args)
     guard_standard_streams()
     command = typer.main.get_command(app_for(args))
+    unwrap_examples(command)
     try:
         result = _invoke(command, list(args))  # Click consumes the list it parses
         sys.stdout.flush()  # a reader that left shows up here, while it can still be handled

@@ -164,8 +164,18 @@ def list_command(
         None, metavar="WORDS", help="Search words, as with --search.", show_default=False
     ),
     all: bool = typer.Option(False, "--all", help="The whole catalogue, not only your models."),
+    author: str | None = typer.Option(
+        None,
+        "--author",
+        metavar="SLUG",
+        help="Only models by this author (the id's first part), e.g. x-ai.",
+    ),
     provider: str | None = typer.Option(
-        None, "--provider", metavar="SLUG", help="Only models by this author, e.g. x-ai."
+        None,
+        "--provider",
+        metavar="SLUG",
+        help="The same as --author: it matches the model's author, not who serves it "
+        "(for that, see `moltbot models endpoints REF`).",
     ),
     search: str | None = typer.Option(
         None, "--search", metavar="TEXT", help="Only models whose ref or name has every word."
@@ -182,14 +192,21 @@ def list_command(
     Example: moltbot models list --all --free llama 70b
     """
     from moltbot_cli.commands.models_work import ListFilters, list_models
+    from moltbot_cli.errors import UsageError
 
+    if author and provider and author.strip().casefold() != provider.strip().casefold():
+        raise UsageError(
+            "--author and --provider both name the author, and they differ; give one of them"
+        )
     app = app_context(ctx)
     list_models(
         app,
         app.output(json=json, plain=plain),
         show_all=all,
         filters=ListFilters(
-            provider=provider, search=" ".join([search or "", *(words or [])]).strip(), free=free
+            author=author or provider,
+            search=" ".join([search or "", *(words or [])]).strip(),
+            free=free,
         ),
         refresh=refresh,
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +32,6 @@ from moltbot_cli.openrouter import catalogue as catalogue_module
 from moltbot_cli.openrouter.catalogue import Catalogue, price_per_million
 from moltbot_cli.vocabulary import refs
 
-ALIAS_PATTERN = re.compile(r"[A-Za-z0-9_.:-]+")
 LIST_HEADERS = ("ref", "name", "context", "$/M in", "$/M out", "tags")
 TERMINAL_LIST_HEADERS = ("ref / name", "context", "$/M in", "$/M out", "tags")
 ENDPOINT_HEADERS = ("provider", "tag", "quant", "$/M in", "$/M out", "context", "uptime", "latency")
@@ -171,7 +169,7 @@ def _is_free(model_id: str, model: dict[str, Any] | None) -> bool:
 
 @dataclass(frozen=True)
 class ListFilters:
-    provider: str | None = None
+    author: str | None = None  # the part of a model id before the slash
     search: str | None = None
     free: bool = False
 
@@ -248,7 +246,7 @@ def _filter(
     rows: Iterable[tuple[str, dict[str, Any] | None]], filters: ListFilters
 ) -> list[tuple[str, dict[str, Any] | None]]:
     """Each row is looked at once, with work that does not depend on the list's size."""
-    author = filters.provider.strip().casefold() if filters.provider else None
+    author = filters.author.strip().casefold() if filters.author else None
     words = filters.search.casefold().split() if filters.search else []
     kept = []
     for model_id, model in rows:
@@ -265,18 +263,18 @@ def _filter(
 
 
 def _nothing_found(filters: ListFilters, catalogue: Catalogue | None, show_all: bool) -> str:
-    if not (filters.provider or filters.search or filters.free):
+    if not (filters.author or filters.search or filters.free):
         # Only the catalogue can be empty: the configured list always has a default.
         return "OpenRouter listed no models; try again later with --refresh."
     where = "in OpenRouter's catalogue" if show_all else "among the configured models"
     message = f"No models match {where}."
-    if filters.provider and catalogue is not None:
+    if filters.author and catalogue is not None:
         authors = {model_id.partition("/")[0] for model_id in catalogue.by_id}
-        if filters.provider.strip().casefold() not in {a.casefold() for a in authors}:
-            close = difflib.get_close_matches(filters.provider.strip(), sorted(authors), n=3)
+        if filters.author.strip().casefold() not in {a.casefold() for a in authors}:
+            close = difflib.get_close_matches(filters.author.strip(), sorted(authors), n=3)
             if close:
                 message += (
-                    f" No author is called {filters.provider!r}; did you mean {_or_list(close)}?"
+                    f" No author is called {filters.author!r}; did you mean {_or_list(close)}?"
                 )
     if not show_all:
         message += " Add --all to search the whole catalogue."
@@ -402,10 +400,12 @@ def _find_alias(aliases: dict[str, str], alias: str) -> str | None:
 
 
 def aliases_add(app: AppContext, out: Output, alias: str, text: str) -> None:
-    if not ALIAS_PATTERN.fullmatch(alias):
+    from moltbot_cli.config.schema import alias_problem
+
+    if problem := alias_problem(alias):
         raise UsageError(
-            f"{alias!r} cannot be an alias: use letters, digits and _ . : - only",
-            hint="For example: sonnet, gpt-5.2, llama:free. Nothing was changed.",
+            f"{alias!r} cannot be an alias: it {problem}",
+            hint='For example: sonnet, gpt-5.2, "Claude Sonnet". Nothing was changed.',
         )
     settings = app.store.settings()
     taken = _find_alias(settings.aliases, alias)

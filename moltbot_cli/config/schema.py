@@ -254,6 +254,12 @@ def _check_url(value: str) -> str | None:
     return None if re.match(r"https?://[^\s/]+", value) else "expected an http:// or https:// URL"
 
 
+def alias_problem(value: str) -> str | None:
+    """Why `value` cannot be an alias (None when it can): the one rule, for the schema
+    and for `models aliases add` alike."""
+    return _check_alias(value)
+
+
 def _check_alias(value: str) -> str | None:
     if not value.strip():
         return "must not be empty"
