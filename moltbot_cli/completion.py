@@ -104,6 +104,33 @@ def login_methods(incomplete: str) -> list[tuple[str, str]]:
     )
 
 
+def reasoning_efforts(incomplete: str) -> list[tuple[str, str]]:
+    """`chat --reasoning-effort` values."""
+    return _starting_with(
+        incomplete,
+        {
+            "xhigh": "the most thinking",
+            "high": "think hard",
+            "medium": "think some",
+            "low": "think briefly",
+            "minimal": "barely think",
+            "none": "do not think (refused by models that always do)",
+        },
+    )
+
+
+def pdf_engines(incomplete: str) -> list[tuple[str, str]]:
+    """`chat --pdf-engine` values."""
+    return _starting_with(
+        incomplete,
+        {
+            "pdf-text": "extract the text (free)",
+            "mistral-ocr": "OCR scanned pages (paid)",
+            "native": "the model reads the PDF itself",
+        },
+    )
+
+
 def config_paths(incomplete: str) -> list[str]:
     """Paths one level below what was typed, from the schema and the config itself.
 

@@ -259,6 +259,13 @@ class Output:
         self.stderr.write(safe_text(text) + "\n")
         self.stderr.flush()
 
+    def stream_aside(self, text: str, *, dim: bool = False) -> None:
+        """A streamed piece for stderr (a model's reasoning): dimmed only on a terminal."""
+        if dim and self.stderr_is_terminal and "NO_COLOR" not in os.environ:
+            text = f"\x1b[2m{text}\x1b[22m"
+        self.stderr.write(text)
+        self.stderr.flush()
+
     def warn(self, text: str) -> None:
         self.note(f"Warning: {text}")
 

@@ -1,6 +1,7 @@
 """`moltbot chat`: ask a model something and stream the reply to stdout."""
 
 import typer
+from typer._click.types import Tuple as ClickTuple
 
 from moltbot_cli import completion
 from moltbot_cli.commands.context import app_context
@@ -88,6 +89,57 @@ def chat(
         help="Continue this conversation (an id from `moltbot logs list`).",
     ),
     no_log: bool = typer.Option(False, "--no-log", help="Do not record this call in the call log."),
+    option: list[str] | None = typer.Option(
+        None,
+        "-o",
+        "--option",
+        metavar="NAME VALUE",
+        click_type=ClickTuple([str, str]),
+        help="Any request field (top_p, stop, seed, ...); VALUE is JSON5, else a string.",
+    ),
+    reasoning_effort: str | None = typer.Option(
+        None,
+        "--reasoning-effort",
+        metavar="xhigh|high|medium|low|minimal|none",
+        help="How hard the model thinks (the request's reasoning.effort).",
+        autocompletion=completion.reasoning_efforts,
+    ),
+    reasoning_max_tokens: int | None = typer.Option(
+        None,
+        "--reasoning-max-tokens",
+        metavar="N",
+        min=1,
+        help="A token budget for reasoning instead of an effort.",
+    ),
+    hide_reasoning: bool = typer.Option(
+        False, "--hide-reasoning", help="Do not stream the model's reasoning to stderr."
+    ),
+    schema: str | None = typer.Option(
+        None,
+        "--schema",
+        metavar="FILE|JSON|FIELDS",
+        help="Reply in JSON fitting this schema ('name, age int, tags list' works too).",
+    ),
+    attach: list[str] | None = typer.Option(
+        None,
+        "-a",
+        "--attach",
+        metavar="PATH|URL|-",
+        help="Attach an image, PDF or text file (repeatable; - reads one from stdin).",
+    ),
+    pdf_engine: str | None = typer.Option(
+        None,
+        "--pdf-engine",
+        metavar="pdf-text|mistral-ocr|native",
+        help="How attached PDFs are read.",
+        autocompletion=completion.pdf_engines,
+    ),
+    web: bool = typer.Option(
+        False, "--web", help="Search the web for this call; sources on stderr."
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Refuse fields the model does not list, instead of warning."
+    ),
 ) -> None:
     """Ask a model and stream its reply to stdout; with no prompt at a terminal, chat.
 
@@ -100,7 +152,13 @@ def chat(
       echo "some text" | moltbot chat summarize
       moltbot chat -m "Claude Sonnet" --only anthropic --usage "hi"
       moltbot chat --json hi | jq .usage
+      moltbot chat --reasoning-effort high "why is the sky blue?"
+      moltbot chat --schema 'name, age int' "invent a person"
+      moltbot chat -a photo.png "what is in this picture?"
+      moltbot chat --web "what happened in the news today?"
+      moltbot chat -o top_p 0.9 -o stop '["END"]' "count to ten"
     """
+    from moltbot_cli.commands.chat_features import RequestFlags
     from moltbot_cli.commands.chat_work import ChatCommand, run_chat
 
     app = app_context(ctx)
@@ -125,5 +183,17 @@ def chat(
             continue_last=continue_last,
             cid=cid,
             log=not no_log,
+            request=RequestFlags(
+                # click hands each -o over as a (NAME, VALUE) pair.
+                options=[(pair[0], pair[1]) for pair in option or []],
+                reasoning_effort=reasoning_effort,
+                reasoning_max_tokens=reasoning_max_tokens,
+                hide_reasoning=hide_reasoning,
+                schema=schema,
+                attach=list(attach or []),
+                pdf_engine=pdf_engine,
+                web=web,
+                strict=strict,
+            ),
         ),
     )

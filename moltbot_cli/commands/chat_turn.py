@@ -13,11 +13,12 @@ from typing import Any
 
 from moltbot_cli.calllog.conversation import Conversation
 from moltbot_cli.calllog.recorder import CallRecorder
+from moltbot_cli.commands.chat_features import ReasoningOnStderr
 from moltbot_cli.commands.chat_work import show_reply
 from moltbot_cli.config.settings import Settings
 from moltbot_cli.console import Output
 from moltbot_cli.errors import ExitCode, MoltbotError
-from moltbot_cli.openrouter.client import OpenRouterClient
+from moltbot_cli.openrouter.client import OpenRouterClient, Reasoning
 from moltbot_cli.request.body import ChatOptions, build_body
 from moltbot_cli.request.walk import Failover, Served, converse
 
@@ -32,6 +33,7 @@ class TurnSettings:
     log: bool = True
     secret: str | None = None  # the key: masked should anything try to log it
     spinner: bool = True
+    show_reasoning: bool = True  # stream the model's reasoning to stderr
     session: bool = False  # send the conversation id as session_id from the first turn
     fresh_hint: str = (
         "Start a new conversation by leaving out -c/--cid, or ask a model with a longer "
@@ -61,7 +63,13 @@ def take_turn(
     items = converse(client, turn.settings, chain, messages, options)
     tapped = _tap(items, recorder, asked)
     try:
-        served = show_reply(out, tapped, chain[0], spinner=turn.spinner)
+        served = show_reply(
+            out,
+            tapped,
+            chain[0],
+            spinner=turn.spinner,
+            reasoning=ReasoningOnStderr(out, shown=turn.show_reasoning),
+        )
     except MoltbotError as error:
         recorder.failed(error.message, int(error.exit_code))
         raise
@@ -84,8 +92,8 @@ def take_turn(
 
 
 def _tap(
-    items: Iterator[str | Failover | Served], recorder: CallRecorder, asked: list[str]
-) -> Generator[str | Failover | Served, None, None]:
+    items: Iterator[str | Reasoning | Failover | Served], recorder: CallRecorder, asked: list[str]
+) -> Generator[str | Reasoning | Failover | Served, None, None]:
     """The items as they pass, with the reply's text and the model in use noted."""
     for item in items:
         if isinstance(item, str):

@@ -9,18 +9,25 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from moltbot_cli.calllog.conversation import Conversation
 from moltbot_cli.calllog.conversation import load as load_conversation
+from moltbot_cli.commands.chat_features import (
+    ReasoningOnStderr,
+    RequestFlags,
+    check_before_sending,
+    show_citations,
+    with_request_flags,
+)
 from moltbot_cli.commands.context import AppContext
 from moltbot_cli.console import Output, StdoutClosedError, stdin_is_terminal, stdout_is_closed
 from moltbot_cli.credentials import find_key, require_key
 from moltbot_cli.errors import MoltbotError, UsageError
-from moltbot_cli.openrouter.client import CHAT_PATH
+from moltbot_cli.openrouter.client import CHAT_PATH, Reasoning
 from moltbot_cli.openrouter.errors import unseen_partial
-from moltbot_cli.request.body import ChatOptions, build_body
+from moltbot_cli.request.body import ChatOptions, build_body, user_content
 from moltbot_cli.request.walk import Failover, Served, model_chain
 from moltbot_cli.vocabulary import refs
 
@@ -44,6 +51,7 @@ class ChatCommand:
     continue_last: bool = False
     cid: str | None = None
     log: bool = True
+    request: RequestFlags = field(default_factory=RequestFlags)
 
 
 def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
@@ -69,17 +77,24 @@ def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
 
         run_interactive(app, out, command)
         return
-    prompt = compose_prompt(
-        command.words, piped_stdin() if command.read_stdin else None, stdin_read=command.read_stdin
-    )
+    flags = command.request
+    file_on_stdin = "-" in flags.attach
+    if file_on_stdin and not command.read_stdin:
+        raise UsageError("-a - reads stdin, which -n/--no-stdin leaves unread")
+    stdin_text = piped_stdin() if command.read_stdin and not file_on_stdin else None
+    if flags.attach and not command.words and not (stdin_text or "").strip():
+        prompt = ""  # the attachments are the question (an image, a PDF, a text file)
+    else:
+        prompt = compose_prompt(command.words, stdin_text, stdin_read=command.read_stdin)
+    options = with_request_flags(chat_options(command), flags)
+    content = user_content(prompt, options.attachments)
     settings = app.store.settings()
     conversation = open_conversation(command)
     chain = model_chain(settings, command.model or conversation.model, fallbacks=command.fallbacks)
-    options = chat_options(command)
+    sent = replace(options, session_id=conversation.id) if conversation.continued else options
+    body = build_body(settings, chain[0], conversation.messages(content), sent)
+    check_before_sending(app, out, settings, body, chain[0], options, flags)
     if command.dry_run:
-        if conversation.continued:
-            options = replace(options, session_id=conversation.id)
-        body = build_body(settings, chain[0], conversation.messages(prompt), options)
         key = find_key(app.config_path, settings).key
         with app.client(key, base_url=settings.base_url) as client:
             out.json(client.preview(CHAT_PATH, body))
@@ -93,18 +108,26 @@ def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
 
     warn_once_a_day(out, settings.base_url, chain[0])  # from the cache: never a fetch
     logged = command.log and settings.logs_enabled
-    turn = TurnSettings(settings, options, log=logged, secret=key, spinner=not app.verbose)
+    turn = TurnSettings(
+        settings,
+        options,
+        log=logged,
+        secret=key,
+        spinner=not app.verbose,
+        show_reasoning=not flags.hide_reasoning,
+    )
     continued = conversation.continued
     with app.client(
         key, base_url=settings.base_url, timeout=command.timeout, retries=command.retries
     ) as client:
-        served = take_turn(out, client, turn, chain, conversation, prompt)
+        served = take_turn(out, client, turn, chain, conversation, content)
     result = served.result
     if out.is_json:
         payload = result.as_json()
         if logged or continued:
             payload["conversation"] = conversation.id
         out.json(payload)
+    show_citations(out, result.citations)
     if served.fallback:
         out.note(f"Note: answered by {served.ref} (a configured fallback).")
     if result.finish_reason == "length":
@@ -113,11 +136,20 @@ def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
         out.note(usage_line(served))
         if continued:
             out.note(conversation_line(conversation))
+    if options.structured is not None:
+        from moltbot_cli.request.structured import check_reply
+
+        check_reply(options.structured, result.content)  # exit 7 when it does not fit
 
 
 def wants_interactive(command: ChatCommand) -> bool:
     """No prompt, and a person at the keyboard: talk with them."""
-    return not command.words and command.read_stdin and stdin_is_terminal()
+    return (
+        not command.words
+        and not command.request.attach
+        and command.read_stdin
+        and stdin_is_terminal()
+    )
 
 
 def chat_options(command: ChatCommand) -> ChatOptions:
@@ -192,7 +224,12 @@ def provider_slugs(text: str | None, flag: str) -> list[str] | None:
 
 
 def show_reply(
-    out: Output, items: Iterator[str | Failover | Served], first: str, *, spinner: bool = True
+    out: Output,
+    items: Iterator[str | Reasoning | Failover | Served],
+    first: str,
+    *,
+    spinner: bool = True,
+    reasoning: ReasoningOnStderr | None = None,
 ) -> Served:
     """Write the reply as it arrives; a spinner keeps a watching person company until then.
 
@@ -207,16 +244,24 @@ def show_reply(
         out.note(f"Note: {failover_reason(item)}; trying {item.next}")
         asking = item.next
     shown = ReplyOnStdout(out)
+    thinking = reasoning or ReasoningOnStderr(out, shown=False)
     try:
         while not isinstance(item, Served):
-            if isinstance(item, str):
+            if isinstance(item, Reasoning):
+                thinking.write(item.text)
+            elif isinstance(item, str):
+                thinking.end()
                 shown.write(item)
             item = next(items)
     except (MoltbotError, KeyboardInterrupt) as error:
         if out.is_json and isinstance(error, MoltbotError):
             unseen_partial(error)  # the part that arrived was never printed
+        thinking.end()
         shown.end()  # so the error, or the shell prompt, starts a line of its own
         raise
+    if not thinking.began and item.result.reasoning:
+        thinking.write(item.result.reasoning)  # --no-stream: the reasoning came whole
+    thinking.end()
     if not shown.began:
         # Nothing was streamed (--no-stream, or a whole answer to a streamed request).
         shown.write(item.result.content)

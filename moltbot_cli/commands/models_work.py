@@ -87,6 +87,8 @@ def checked_ref(app: AppContext, out: Output, settings: Settings, text: str) -> 
             if close:
                 error.hint = f"Did you mean {_or_list(close)}?"
         raise
+    if refs.is_preset(ref):
+        return ref  # the account's own preset: the public model list cannot know it
     catalogue = catalogue_if_possible(app, out)
     if catalogue is None:
         out.warn(

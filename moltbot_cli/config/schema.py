@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol
 from moltbot_cli.config.pathexpr import Path, format_path
 from moltbot_cli.config.settings import MODEL_ROUTING_KEYS
 from moltbot_cli.vocabulary import refs, routing
-from moltbot_cli.vocabulary.params import PARAM_FIELDS
+from moltbot_cli.vocabulary.params import OTHER_FIELDS, PARAM_FIELDS, REASONING_EFFORTS
 
 Severity = Literal["error", "warning"]
 
@@ -143,6 +143,15 @@ class Bool(Node):
     def check(self, value: Any, path: Path, walk: _Walk) -> None:
         if not isinstance(value, bool):
             walk.add(path, f"expected true or false, found {_type_name(value)}")
+
+
+class AnyValue(Node):
+    """A value moltbot passes on to OpenRouter as written (a JSON schema, tools, plugins)."""
+
+    description = "any JSON value"
+
+    def check(self, value: Any, path: Path, walk: _Walk) -> None:
+        return None
 
 
 class ListOf(Node):
@@ -404,6 +413,29 @@ _PARAM_NODES: dict[str, Node] = {
     "seed": Num(integer=True),
     "stop": OneOf((str, Str()), (list, ListOf(Str())), description="a string or a list of strings"),
 }
+_REASONING_NODES: dict[str, Node] = {
+    "effort": Str(REASONING_EFFORTS),
+    "max_tokens": Num(1, integer=True),
+    "exclude": Bool(),
+    "enabled": Bool(),
+}
+_reasoning_fields, _reasoning_spellings = _both_spellings(
+    _REASONING_NODES, {name: PARAM_FIELDS.get(name, name) for name in _REASONING_NODES}
+)
+# Any other request field is passed on as written; OpenRouter judges it.
+_OTHER_PARAM_NODES: dict[str, Node] = {name: AnyValue() for name in OTHER_FIELDS} | {
+    "max_completion_tokens": Num(1, integer=True),
+    "logprobs": Bool(),
+    "top_logprobs": Num(0, 20, integer=True),
+    "user": Str(),
+    "session_id": Str(),
+    "include_reasoning": Bool(),
+    "parallel_tool_calls": Bool(),
+    "reasoning": Obj(_reasoning_fields, spellings=_reasoning_spellings),
+    "logit_bias": Obj(values=Num(-100, 100)),
+}
+_PARAM_NODES.update(_OTHER_PARAM_NODES)
+assert set(_PARAM_NODES) == set(PARAM_FIELDS)
 
 _routing_fields, _routing_spellings = _both_spellings(_ROUTING_NODES, routing.FIELDS)
 _param_fields, _param_spellings = _both_spellings(_PARAM_NODES, PARAM_FIELDS)

@@ -86,6 +86,8 @@ class Catalogue:
 
     def knows(self, ref: str) -> bool:
         """Whether OpenRouter serves this model, allowing the suffixes any model takes."""
+        if refs.is_preset(ref):
+            return True  # the account's own preset: the public list cannot know it
         model_id = _model_id(ref)
         if model_id in self.by_id:
             return True

@@ -18,7 +18,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -50,9 +50,20 @@ TRACE_BODY_LIMIT = 2000
 Trace = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Reasoning:
+    """A piece of the model's reasoning, streamed apart from the reply's text."""
+
+    text: str
+
+
 @dataclass
 class ChatResult:
-    """A finished reply: what the contract's `chat --json` prints."""
+    """A finished reply: what the contract's `chat --json` prints.
+
+    `id` is the generation id; `usage` carries the token details (cached, reasoning)
+    and the cost as OpenRouter reported them.
+    """
 
     id: str | None
     model: str | None
@@ -60,9 +71,11 @@ class ChatResult:
     content: str
     finish_reason: str | None
     usage: dict[str, Any] | None
+    reasoning: str | None = None
+    citations: list[dict[str, str]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        shown: dict[str, Any] = {
             "id": self.id,
             "model": self.model,
             "provider": self.provider,
@@ -70,6 +83,11 @@ class ChatResult:
             "finish_reason": self.finish_reason,
             "usage": self.usage,
         }
+        if self.reasoning:
+            shown["reasoning"] = self.reasoning
+        if self.citations:
+            shown["citations"] = self.citations
+        return shown
 
     @classmethod
     def from_completion(cls, payload: dict[str, Any]) -> ChatResult:
@@ -77,6 +95,8 @@ class ChatResult:
         choice = payload["choices"][0]
         message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
         content = message.get("content") if isinstance(message, dict) else None
+        citations: list[dict[str, str]] = []
+        add_citations(citations, message.get("annotations") if isinstance(message, dict) else None)
         return cls(
             id=_text(payload.get("id")),
             model=_text(payload.get("model")),
@@ -84,7 +104,53 @@ class ChatResult:
             content=content if isinstance(content, str) else "",
             finish_reason=_text(choice.get("finish_reason")),
             usage=payload.get("usage") if isinstance(payload.get("usage"), dict) else None,
+            reasoning=_reasoning_text(message) if isinstance(message, dict) else None,
+            citations=citations,
         )
+
+
+MAX_CITATIONS = 100
+CITATION_FIELD_LIMIT = 2000
+
+
+def add_citations(citations: list[dict[str, str]], annotations: Any) -> None:
+    """`url_citation` annotations as {"url", "title"}, each URL once, bounded."""
+    if not isinstance(annotations, list):
+        return
+    for item in annotations:
+        if len(citations) >= MAX_CITATIONS:
+            return
+        cited = item.get("url_citation") if isinstance(item, dict) else None
+        if not isinstance(cited, dict) or item.get("type", "url_citation") != "url_citation":
+            continue
+        url = cited.get("url")
+        if not isinstance(url, str) or not url or any(c["url"] == url for c in citations):
+            continue
+        title = cited.get("title")
+        citations.append(
+            {
+                "url": url[:CITATION_FIELD_LIMIT],
+                "title": title[:CITATION_FIELD_LIMIT] if isinstance(title, str) else "",
+            }
+        )
+
+
+def _reasoning_text(holder: dict[str, Any]) -> str | None:
+    """`reasoning` text, else the text of `reasoning_details` (reasoning.text / summary)."""
+    text = holder.get("reasoning")
+    if isinstance(text, str) and text:
+        return text
+    details = holder.get("reasoning_details")
+    if not isinstance(details, list):
+        return None
+    pieces = [
+        piece
+        for item in details
+        if isinstance(item, dict)
+        for piece in (item.get("text"), item.get("summary"))
+        if isinstance(piece, str) and piece
+    ]
+    return "".join(pieces) or None
 
 
 def _text(value: Any) -> str | None:
@@ -288,8 +354,9 @@ class OpenRouterClient:
 
     def stream_chat(
         self, body: dict[str, Any], *, name: str | None = None
-    ) -> Iterator[str | ChatResult]:
-        """POST /chat/completions streaming: text pieces as they arrive, then the result.
+    ) -> Iterator[str | Reasoning | ChatResult]:
+        """POST /chat/completions streaming: text (and Reasoning) pieces as they arrive,
+        then the result.
 
         `name` is what errors call the model (the user's ref); the body's id by default.
         """
@@ -304,6 +371,8 @@ class OpenRouterClient:
                 # An answer to a streaming request may still come back whole.
                 payload = self._read_json(response, "a reply", model=name)
                 result = ChatResult.from_completion(_checked_completion(payload, name))
+                if result.reasoning:
+                    yield Reasoning(result.reasoning)
                 if result.content:
                     yield result.content
                 yield result
@@ -341,7 +410,7 @@ class OpenRouterClient:
 
     def _events(
         self, response: httpx.Response, model: str | None, name: str | None
-    ) -> Iterator[str | ChatResult]:
+    ) -> Iterator[str | Reasoning | ChatResult]:
         import httpx
 
         reader = _StreamReader(model, name)
@@ -351,29 +420,23 @@ class OpenRouterClient:
             for chunk in response.iter_bytes():
                 # What one network read brings goes out as one piece: a fast stream then
                 # costs one write to stdout per read, not one per token.
-                pieces: list[str] = []
+                pieces: list[str | Reasoning] = []
                 try:
                     for event in parser.feed(chunk):
-                        piece = reader.take(event, last=False)
-                        if piece:
-                            pieces.append(piece)
+                        pieces.extend(reader.take(event, last=False))
                         if reader.done:
                             break
                 except MoltbotError:
                     # The error counts the text before it as output that began: hand that
                     # text over first, so the caller shows it before the error.
-                    if pieces:
-                        yield "".join(pieces)
+                    yield from _coalesced(pieces)
                     raise
-                if pieces:
-                    yield "".join(pieces)
+                yield from _coalesced(pieces)
                 if reader.done:
                     break
             else:
                 for event in parser.close():
-                    piece = reader.take(event, last=True)
-                    if piece:
-                        yield piece
+                    yield from reader.take(event, last=True)
         except httpx.TimeoutException:
             raise errors.timed_out(
                 self.base_url, self.read_timeout, output_began=reader.began
@@ -570,14 +633,16 @@ class _StreamReader:
         self.finish_reason: str | None = None
         self.usage: dict[str, Any] | None = None
         self.tool_calls = False
+        self.reasoning: list[str] = []
+        self.citations: list[dict[str, str]] = []
 
-    def take(self, event: SSEEvent, *, last: bool) -> str | None:
-        """The text this event adds; raises on an error event or unreadable data."""
+    def take(self, event: SSEEvent, *, last: bool) -> list[str | Reasoning]:
+        """The reasoning and text this event adds; raises on an error event or unreadable data."""
         self.events += 1
         data = event.data.strip()
         if data == "[DONE]":
             self.done = True
-            return None
+            return []
         try:
             chunk = json.loads(data)
         except ValueError:
@@ -595,7 +660,7 @@ class _StreamReader:
             self.usage = chunk["usage"]
         choices = chunk.get("choices")
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-            return None
+            return []
         choice = choices[0]
         reason = _text(choice.get("finish_reason"))
         if reason == "error":
@@ -606,14 +671,22 @@ class _StreamReader:
             )
         self.finish_reason = reason or self.finish_reason
         delta = choice.get("delta")
-        content = delta.get("content") if isinstance(delta, dict) else None
-        if isinstance(delta, dict) and delta.get("tool_calls"):
+        if not isinstance(delta, dict):
+            return []
+        found: list[str | Reasoning] = []
+        thought = _reasoning_text(delta)
+        if thought:
+            self.reasoning.append(thought)
+            found.append(Reasoning(thought))
+        add_citations(self.citations, delta.get("annotations"))
+        content = delta.get("content")
+        if delta.get("tool_calls"):
             self.tool_calls = True
         if isinstance(content, str) and content:
             self.began = True
             self.parts.append(content)
-            return content
-        return None
+            found.append(content)
+        return found
 
     def result(self) -> ChatResult:
         if not self.done and self.finish_reason is None:
@@ -627,7 +700,27 @@ class _StreamReader:
             content="".join(self.parts),
             finish_reason=self.finish_reason,
             usage=self.usage,
+            reasoning="".join(self.reasoning) or None,
+            citations=self.citations,
         )
+
+
+def _coalesced(pieces: list[str | Reasoning]) -> Iterator[str | Reasoning]:
+    """Neighbouring pieces of one kind as one: one write per network read, not per token."""
+    pending: list[str | Reasoning] = []
+    for piece in pieces:
+        if pending and type(piece) is not type(pending[0]):
+            yield _joined(pending)
+            pending = []
+        pending.append(piece)
+    if pending:
+        yield _joined(pending)
+
+
+def _joined(pieces: list[str | Reasoning]) -> str | Reasoning:
+    if isinstance(pieces[0], Reasoning):
+        return Reasoning("".join(piece.text for piece in pieces if isinstance(piece, Reasoning)))
+    return "".join(piece for piece in pieces if isinstance(piece, str))
 
 
 def _checked_completion(payload: Any, model: str | None) -> dict[str, Any]:

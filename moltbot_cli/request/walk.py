@@ -15,7 +15,7 @@ from typing import Any
 from moltbot_cli.config.settings import Settings
 from moltbot_cli.errors import MoltbotError
 from moltbot_cli.openrouter import errors
-from moltbot_cli.openrouter.client import ChatResult, OpenRouterClient
+from moltbot_cli.openrouter.client import ChatResult, OpenRouterClient, Reasoning
 from moltbot_cli.request.body import ChatOptions, build_body
 from moltbot_cli.vocabulary import refs
 
@@ -55,8 +55,8 @@ def converse(
     chain: list[str],
     messages: list[dict[str, Any]],
     options: ChatOptions,
-) -> Iterator[str | Failover | Served]:
-    """Text pieces as they arrive (streaming only), a Failover per model given up on,
+) -> Iterator[str | Reasoning | Failover | Served]:
+    """Text and Reasoning pieces as they arrive (streaming only), a Failover per model given up on,
     and finally the Served reply. Raises the last model's error when none answers."""
     for index, ref in enumerate(chain):
         body = build_body(settings, ref, messages, options)
@@ -64,12 +64,12 @@ def converse(
         try:
             if options.stream:
                 for item in client.stream_chat(body, name=ref):
-                    if isinstance(item, str):
-                        began = True
-                        yield item
-                    else:
+                    if isinstance(item, ChatResult):
                         yield Served(ref, item, fallback=index > 0)
                         return
+                    # Reasoning goes to stderr: only reply text on stdout rules out a fallback.
+                    began = began or isinstance(item, str)
+                    yield item
             else:
                 result = ChatResult.from_completion(client.complete(body, name=ref))
                 yield Served(ref, result, fallback=index > 0)

@@ -3,6 +3,9 @@
 A ref is `openrouter/<author>/<slug>`; the same model may be written without the
 `openrouter/` prefix. On the wire the prefix goes, except for OpenRouter's own
 meta-models (`openrouter/auto`), whose id carries it.
+
+A preset, `@preset/<slug>` (or `openrouter/@preset/<slug>`), is a ref too: the
+account's saved bundle of model, routing and params, sent as `@preset/<slug>`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,13 @@ PREFIX = "openrouter/"
 DEFAULT_MODEL = "openrouter/anthropic/claude-sonnet-4-5"
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*/[A-Za-z0-9][A-Za-z0-9._~:+-]*\Z")
+PRESET_PREFIX = "@preset/"
+_PRESET = re.compile(r"@preset/[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+
+
+def is_preset(text: str) -> bool:
+    """`@preset/<slug>` or `openrouter/@preset/<slug>`."""
+    return bool(_PRESET.match(_strip_prefix(text.strip())))
 
 
 def is_model_id(text: str) -> bool:
@@ -24,7 +34,7 @@ def is_model_id(text: str) -> bool:
 
 
 def is_ref(text: str) -> bool:
-    return is_model_id(_strip_prefix(text))
+    return is_model_id(_strip_prefix(text)) or is_preset(text)
 
 
 def _strip_prefix(text: str) -> str:
@@ -40,7 +50,7 @@ def normalize_ref(text: str) -> str:
     """
     candidate = text.strip()
     model_id = _strip_prefix(candidate)
-    if not is_model_id(model_id):
+    if not is_model_id(model_id) and not _PRESET.match(model_id):
         raise UsageError(
             f"{text!r} is not a model reference",
             hint="Write it as openrouter/<author>/<slug>, e.g. "
