@@ -297,6 +297,22 @@ def endpoints_command(
     endpoints(app, app.output(json=json, plain=plain), ref)
 
 
+@app.command("presets", short_help="The account's presets, to use as @preset/<slug>.")
+def presets_command(
+    ctx: typer.Context,
+    json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    plain: bool = typer.Option(False, "--plain", help="Print the preset refs alone."),
+) -> None:
+    """List the presets saved in your OpenRouter account (model, routing and params in one).
+
+    Use one anywhere a model is taken: moltbot chat -m @preset/SLUG "hi"
+    """
+    from moltbot_cli.commands.presets_work import list_presets
+
+    app = app_context(ctx)
+    list_presets(app, app.output(json=json, plain=plain))
+
+
 @aliases_app.command("list")
 def aliases_list_command(
     ctx: typer.Context,

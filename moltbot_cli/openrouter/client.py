@@ -306,6 +306,14 @@ class OpenRouterClient:
             raise errors.unreadable("a model list", json.dumps(payload)[:200], output_began=False)
         return [item for item in data if isinstance(item, dict)]
 
+    def list_presets(self) -> list[dict[str, Any]]:
+        """GET /presets: the account's presets (needs the key)."""
+        payload = self._get_json("/presets", auth=True)
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, list):
+            raise errors.unreadable("a preset list", json.dumps(payload)[:200], output_began=False)
+        return [item for item in data if isinstance(item, dict)]
+
     def model_endpoints(self, model_id: str, *, name: str | None = None) -> dict[str, Any]:
         """GET /models/{author}/{slug}/endpoints for a wire id such as `anthropic/x`.
 

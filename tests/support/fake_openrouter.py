@@ -42,6 +42,17 @@ Knobs (plain attributes; change them before the request):
     image_blind: set[str]        wire model ids that answer a request with an image part
                                  with 404 "No endpoints found that support image input"
     finish_reason: str           what a finished reply says (default "stop")
+    reasoning: dict[str, str]    wire model id -> reasoning text it streams before its reply
+                                 (delta.reasoning; unstreamed: message.reasoning and
+                                 reasoning_details), unless the body says effort none/exclude
+    citations: list[dict]        annotations a reply carries when the body asks for the web
+                                 search tool (default SAMPLE_CITATIONS)
+    presets: list[dict]          what GET /presets lists (needs the key)
+    parts: list[dict]            every image/file part received, checked and decoded: a part
+                                 whose data URL does not decode or whose bytes are not what
+                                 it claims is a 400 (see tests/support/fake_features.py)
+A body with response_format json_schema is answered with JSON that fits the schema, unless
+`replies` says otherwise for that model.
 
 Extra routes: `routes[(method, full path)] = handler(request_handler, parsed_json, url)`
 answers a path the fake does not know itself (tests/support/fake_signin.py adds the sign-in
@@ -49,7 +60,7 @@ page and POST /auth/keys this way).
 
 Misbehaviour: `fail(kind, *, route="chat", model=None, times=None, retry_after=None,
 body=None, delay=0.2)` adds a rule; the first rule that matches a request (its route:
-"chat", "key", "models", "endpoints" or "any"; and the wire model id, from the chat body or
+"chat", "key", "models", "endpoints", "presets" or "any"; and the wire model id, from the chat body or
 the endpoints path, when `model` is given) and has tries left decides the answer.
 `times=None` means every time; `times=1` means once. Statuses, "hang" and "garbage" work on
 every route; the other kinds shape a chat reply. Kinds:
@@ -93,6 +104,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
+
+from tests.support import fake_features
 
 TEST_KEY = "sk-or-v1-test-" + "x" * 20
 API_PREFIX = "/api/v1"
@@ -330,6 +343,10 @@ class FakeOpenRouter:
         self.finish_reason = "stop"
         self.tool_callers: set[str] = set()
         self.image_blind: set[str] = set()
+        self.reasoning: dict[str, str] = {}
+        self.citations: list[dict[str, Any]] = list(fake_features.SAMPLE_CITATIONS)
+        self.presets: list[dict[str, Any]] = []
+        self.parts: list[dict[str, Any]] = []
         self.requests: list[Recorded] = []
         self.rules: list[Rule] = []
         self.routes: dict[tuple[str, str], Callable[[_Handler, Any, Any], None]] = {}
@@ -389,7 +406,7 @@ class FakeOpenRouter:
     ) -> Rule:
         if not (kind.isdigit() and int(kind) in ERROR_STATUSES) and kind not in STREAM_KINDS:
             raise ValueError(f"unknown misbehaviour {kind!r}")
-        if route not in ("chat", "key", "models", "endpoints", "any"):
+        if route not in ("chat", "key", "models", "endpoints", "presets", "any"):
             raise ValueError(f"unknown route {route!r}")
         if kind in STREAM_KINDS - {"hang", "garbage"} and route != "chat":
             raise ValueError(f"{kind!r} shapes a chat reply; use it with route='chat'")
@@ -477,6 +494,8 @@ class _Handler(BaseHTTPRequestHandler):
                 extra(self, parsed, url)
             elif self.command == "GET" and path in ("/key", "/auth/key"):
                 self._key()
+            elif self.command == "GET" and path == "/presets":
+                self._presets()
             elif self.command == "GET" and path == "/models":
                 self._answer_or_fail("models", None, lambda: self._json(200, {"data": fake.models}))
             elif (
@@ -572,6 +591,12 @@ class _Handler(BaseHTTPRequestHandler):
 
         self._answer_or_fail("endpoints", model_id, answer)
 
+    def _presets(self) -> None:
+        if not self._authorized():
+            self._error(401, None, None)
+            return
+        self._answer_or_fail("presets", None, lambda: self._json(200, {"data": self.owner.presets}))
+
     def _chat(self, body: dict[str, Any]) -> None:
         model = body.get("model") if isinstance(body.get("model"), str) else None
         if not self._authorized():
@@ -588,11 +613,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, body: dict[str, Any], model: str, rule: Rule | None) -> None:
         fake = self.owner
-        text = fake.reply_for(model)
+        problem = fake_features.check_parts(body, fake.parts)
+        if problem is not None:
+            self._json(400, {"error": {"code": 400, "message": problem}})
+            return
+        schema = fake_features.schema_of(body)
+        if schema is not None and model not in fake.replies:
+            text = json.dumps(fake_features.instance_of(schema))
+        else:
+            text = fake.reply_for(model)
+        thought = fake.reasoning.get(model, "") if fake_features.reasoning_wanted(body) else ""
+        annotations = fake.citations if fake_features.wants_web(body) else []
         pieces = [text[i : i + fake.chunk_size] for i in range(0, len(text), fake.chunk_size)]
         provider = _provider_for(body, model)
         generation = f"gen-{uuid.uuid4().hex[:20]}"
         usage = _usage(body, text)
+        usage["completion_tokens_details"]["reasoning_tokens"] = len(thought.split())
         kind = rule.kind if rule else None
 
         def chunk(delta: dict[str, Any], finish: str | None, **extra: Any) -> dict[str, Any]:
@@ -643,7 +679,20 @@ class _Handler(BaseHTTPRequestHandler):
                             "logprobs": None,
                             "finish_reason": fake.finish_reason,
                             "native_finish_reason": fake.finish_reason,
-                            "message": _message(body, model, text, fake.tool_callers),
+                            "message": {
+                                **_message(body, model, text, fake.tool_callers),
+                                **(
+                                    {
+                                        "reasoning": thought,
+                                        "reasoning_details": [
+                                            {"type": "reasoning.text", "text": thought}
+                                        ],
+                                    }
+                                    if thought
+                                    else {}
+                                ),
+                                **({"annotations": annotations} if annotations else {}),
+                            },
                         }
                     ],
                     "usage": usage,
@@ -675,6 +724,9 @@ class _Handler(BaseHTTPRequestHandler):
             event({**chunk({"content": ""}, "error"), "error": mid_error})
             self._chunk(b"")
             return
+        for start in range(0, len(thought), fake.chunk_size):
+            piece = thought[start : start + fake.chunk_size]
+            event(chunk({"role": "assistant", "content": "", "reasoning": piece}, None))
         for index, piece in enumerate(pieces):
             event(chunk({"role": "assistant", "content": piece}, None))
             if index == 0 and kind == "error_mid_stream":
@@ -688,6 +740,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if kind == "slow_drip" and rule is not None:
                 time.sleep(rule.delay)
+        if annotations:
+            event(chunk({"content": "", "annotations": annotations}, None))
         event(chunk({"content": ""}, fake.finish_reason))
         event({**chunk({}, None), "choices": [], "usage": usage})
         if kind != "no_done":
