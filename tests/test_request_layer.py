@@ -411,3 +411,34 @@ def test_images_count_toward_the_estimate() -> None:
         Settings({}), SONNET, build_messages("abcd" * 10, None, [image]), ChatOptions()
     )
     assert estimated_tokens(body) == 10 + 1000
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60))
+def test_any_schema_text_is_a_schema_or_a_usage_error(text: str) -> None:
+    try:
+        found = short_schema(text)
+    except UsageError:
+        return
+    assert found["required"] == list(found["properties"])
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSONISH)
+def test_hostile_annotations_give_well_formed_citations(annotations: Any) -> None:
+    from moltbot_cli.openrouter.client import add_citations
+
+    found: list[dict[str, str]] = []
+    add_citations(found, annotations)
+    add_citations(found, [{"type": "url_citation", "url_citation": {"url": "u", "title": 5}}])
+    assert all(isinstance(c["url"], str) and isinstance(c["title"], str) for c in found)
+    assert len({c["url"] for c in found}) == len(found)

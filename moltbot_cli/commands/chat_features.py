@@ -130,6 +130,8 @@ def check_before_sending(
     flags: RequestFlags,
 ) -> None:
     """Refuse (exit 2) what the model cannot take; warn about fields it does not list."""
+    if not flags.asks_more and not settings.params(ref):
+        return  # a plain prompt asks nothing of the model worth reading the list for
     catalogue = _catalogue_for_checks(app, out, settings, wanted=flags.asks_more)
     if catalogue is None:
         return

@@ -61,7 +61,8 @@ def user_content(prompt: str, attachments: Sequence[Attachment] = ()) -> str | l
     text = prompt
     for item in attachments:
         if item.kind == "text":
-            text = f'{text}\n\n<file name="{item.name}">\n{item.text}\n</file>'.strip()
+            body = item.text.rstrip("\n")  # the closing tag on a line of its own, once
+            text = f'{text}\n\n<file name="{item.name}">\n{body}\n</file>'.strip()
     parts = [item.part() for item in attachments if item.kind != "text"]
     if not parts:
         return text
