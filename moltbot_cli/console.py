@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 
 RICH_TABLE_MAX_ROWS = 300
+TABLE_GAP = 2  # spaces between aligned columns
+MIN_TEXT_COLUMN = 6  # the narrowest a text column gets before the table may overflow
 # Characters JSON allows raw inside strings that a terminal may still obey.
 _RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
 
@@ -127,6 +129,33 @@ def stdout_is_closed() -> bool:
     return isinstance(sys.stdout, _ClosedStdout)
 
 
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def _padded(parts: Sequence[str], widths: Sequence[int]) -> str:
+    return (
+        (" " * TABLE_GAP)
+        .join(part.ljust(width) for part, width in zip(parts, widths, strict=True))
+        .rstrip()
+    )
+
+
+def _fit(widths: list[int], columns: int) -> list[int]:
+    """Column widths that fit `columns`: the first column gives way, then the last."""
+    widths = list(widths)
+    excess = sum(widths) + TABLE_GAP * (len(widths) - 1) - columns
+    for index in (0, len(widths) - 1):
+        if excess <= 0:
+            break
+        floor = min(MIN_TEXT_COLUMN, widths[index])
+        give = min(excess, widths[index] - floor)
+        if give > 0:
+            widths[index] -= give
+            excess -= give
+    return widths
+
+
 class Output:
     """Where and how a command writes. stdout carries results; stderr carries the rest."""
 
@@ -223,7 +252,9 @@ class Output:
             for row in rows:
                 self.line("\t".join(row))
             return
-        if len(rows) > RICH_TABLE_MAX_ROWS:
+        if len(rows) > RICH_TABLE_MAX_ROWS or any("\n" in cell for row in rows for cell in row):
+            # Many rows, or cells of several lines: rich would be slow, or squeeze the
+            # header and figures into wrapped fragments on a narrow terminal.
             self._aligned_table(headers, rows, title)
             return
         from rich.table import Table
@@ -240,18 +271,35 @@ class Output:
     def _aligned_table(
         self, headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None
     ) -> None:
-        """Padded columns without rich: rich lays out each row, too slow for thousands."""
-        widths = [
-            max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)
-        ]
+        """Padded columns that fit the terminal: rich lays out each row (too slow for
+        thousands) and, when a table is wider than the terminal, squeezes and wraps
+        headers and figures alike.
+
+        Cells may hold several lines (a ref with its name under it). When the table is too
+        wide, the first column (the widest text) gives way first, then the last; cut text
+        ends in `…`. The figures in between are never cut.
+        """
+        cells = [[cell.split("\n") for cell in row] for row in rows]
+        widths = [len(header) for header in headers]
+        for row in cells:
+            for index, lines in enumerate(row):
+                widths[index] = max(widths[index], *(len(line) for line in lines))
+        widths = _fit(widths, self._columns())
         if title:
-            self.line(title)
-        for row in (headers, *rows):
-            self.line(
-                "  ".join(
-                    cell.ljust(width) for cell, width in zip(row, widths, strict=True)
-                ).rstrip()
-            )
+            self.line(_cut(title, sum(widths) + TABLE_GAP * (len(widths) - 1)))
+        self.line(_padded([_cut(h, w) for h, w in zip(headers, widths, strict=True)], widths))
+        for row in cells:
+            for depth in range(max(len(lines) for lines in row)):
+                parts = [
+                    _cut(lines[depth], width) if depth < len(lines) else ""
+                    for lines, width in zip(row, widths, strict=True)
+                ]
+                self.line(_padded(parts, widths))
+
+    def _columns(self) -> int:
+        import shutil
+
+        return shutil.get_terminal_size((100, 24)).columns
 
     # -- messages (stderr) ------------------------------------------------------------
 

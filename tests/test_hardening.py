@@ -213,13 +213,21 @@ def test_the_installed_console_script_is_the_same_program() -> None:
     assert result.stdout == run_moltbot("--version").stdout
 
 
-def test_a_global_option_after_the_command_says_where_it_goes() -> None:
-    result = run_moltbot("models", "list", "--config", "x.json")
+def test_a_global_option_after_the_command_works_there_too(tmp_path: Path) -> None:
+    config = tmp_path / "x.json"
+    config.write_text('{ agents: { defaults: { model: { primary: "openai/gpt-5.2" } } } }')
+    after = run_moltbot("models", "list", "--plain", "--config", str(config))
+    assert after.code == 0, after.stderr
+    assert after.stdout == run_moltbot("--config", str(config), "models", "list", "--plain").stdout
+
+
+def test_version_after_the_command_says_where_it_goes() -> None:
+    result = run_moltbot("models", "list", "--version")
     assert result.code == 2
     assert result.stderr.splitlines() == [
-        "Error: No such option: --config",
-        "--config is a global option: put it before the command, "
-        "e.g. moltbot --config PATH models list ...",
+        "Error: No such option: --version (Possible options: --json)",
+        "--version is a global option: put it before the command, "
+        "e.g. moltbot --version models list ...",
     ]
 
 
