@@ -376,3 +376,18 @@ def test_the_new_choices_complete() -> None:
 
     assert complete("moltbot chat --reasoning-effort m") == ["medium", "minimal"]
     assert complete("moltbot chat --pdf-engine ") == ["pdf-text", "mistral-ocr", "native"]
+
+
+@STREAMING
+def test_options_and_presets_reach_the_server(fake: FakeOpenRouter, stream: bool) -> None:
+    result = chat(
+        "-m", "@preset/fast-cheap", "-o", "seed", "7", "-o", "stop", '["END"]', "-o", "user", "ci",
+        "hi", stream=stream,
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert result.stdout == "Hello from @preset/fast-cheap!\n"
+    (body,) = fake.chat_bodies()
+    assert (body["model"], body["seed"], body["stop"], body["user"]) == (
+        "@preset/fast-cheap", 7, ["END"], "ci",
+    )  # fmt: skip
+    assert body["stream"] is stream

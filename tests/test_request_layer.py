@@ -4,6 +4,7 @@ before sending; every body also checked against the official SDK's request model
 from __future__ import annotations
 
 import base64
+import io
 from pathlib import Path
 from typing import Any
 
@@ -442,3 +443,27 @@ def test_hostile_annotations_give_well_formed_citations(annotations: Any) -> Non
     add_citations(found, [{"type": "url_citation", "url_citation": {"url": "u", "title": 5}}])
     assert all(isinstance(c["url"], str) and isinstance(c["title"], str) for c in found)
     assert len({c["url"] for c in found}) == len(found)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_reasoning_is_dimmed_on_a_terminal_and_ends_its_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from moltbot_cli.commands.chat_features import ReasoningOnStderr
+    from moltbot_cli.console import Output
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    stderr = _Terminal()
+    thinking = ReasoningOnStderr(Output(stdout=io.StringIO(), stderr=stderr), shown=True)
+    thinking.write("hmm\x1b[2J")
+    thinking.end()
+    assert stderr.getvalue() == "\x1b[2mhmm[2J\x1b[22m\n"
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = _Terminal()
+    ReasoningOnStderr(Output(stdout=io.StringIO(), stderr=plain), shown=True).write("hmm")
+    assert plain.getvalue() == "hmm"
