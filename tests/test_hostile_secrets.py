@@ -109,7 +109,8 @@ def test_a_fallback_note_quoting_the_key_is_masked(
     hostile_server.answer = answer
     result = run_moltbot("chat", "--retries", "0", "hi", env=KEY_ENV)
     assert result.code == 0, result.stderr
-    assert "failed (" in result.stderr and mask_key(KEY) in result.stderr
+    assert "; trying openrouter/openai/gpt-5.2" in result.stderr  # the fallback note
+    assert mask_key(KEY) in result.stderr
     assert_no_key(result.stdout, result.stderr)
 
 

@@ -90,7 +90,8 @@ def test_every_command_ends_quietly_when_its_reader_is_already_gone(
     """`| true` exits before moltbot writes anything: every write meets a closed pipe."""
     completed = every_time(command, "true", 1)
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert completed.stderr == ""
+    # Notes may go to stderr (it is still open); no error, and nothing about the pipe.
+    assert "Error" not in completed.stderr and "Broken pipe" not in completed.stderr
 
 
 def test_a_failure_still_fails_when_the_reader_left(configured: FakeOpenRouter) -> None:
