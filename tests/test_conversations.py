@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -424,3 +425,38 @@ def test_logs_show_reads_back_a_real_conversation(fake_openrouter: FakeOpenRoute
     shown = run_moltbot("logs", "show", "--cid", logged()[0].conversation_id)
     assert shown.code == 0
     assert shown.stdout.index("> first") < shown.stdout.index("> second")
+
+
+def test_reasoning_and_attachments_are_logged_the_files_only_by_name(
+    fake_openrouter: FakeOpenRouter, tmp_path: Path, log_file: Path
+) -> None:
+    from tests.support.fake_features import features_catalogue
+    from tests.test_request_layer import PNG
+
+    fake_openrouter.models = features_catalogue()
+    fake_openrouter.reasoning[SONNET] = "light scatters, blue wins"
+    photo = tmp_path / "sky.png"
+    photo.write_bytes(PNG)
+    result = chat("-m", SONNET, "--reasoning-effort", "high", "-a", str(photo), "why blue?")
+    assert result.code == 0, result.stderr
+    (record,) = logged()
+    assert record.reasoning == "light scatters, blue wins"
+    assert record.reasoning_tokens == 4
+    assert record.prompt == "why blue?"
+    assert record.attachments == [f"image/png {len(PNG)} B"]
+    assert record.params is not None and record.params["reasoning"] == {"effort": "high"}
+    image = base64.b64encode(PNG).decode()
+    assert image.encode() not in log_file.read_bytes()
+
+
+def test_reasoning_that_arrived_before_a_failure_is_kept(fake_openrouter: FakeOpenRouter) -> None:
+    from tests.support.fake_features import features_catalogue
+
+    fake_openrouter.models = features_catalogue()
+    fake_openrouter.reasoning[SONNET] = "step one, step two"
+    fake_openrouter.fail("error_mid_stream")
+    result = chat("-m", SONNET, "--reasoning-effort", "low", "hi")
+    assert result.code == 7
+    (record,) = logged()
+    assert record.reasoning and "step" in record.reasoning
+    assert record.exit_code == 7

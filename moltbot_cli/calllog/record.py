@@ -187,7 +187,7 @@ def describe_url(url: Any, what: str) -> str:
     header, _, payload = url.partition(",")
     media = header[5:].split(";")[0] or what
     # Base64 carries three bytes in four characters: near enough to tell a size.
-    size = len(payload) * 3 // 4 if ";base64" in header else len(payload)
+    size = len(payload) * 3 // 4 - payload[-2:].count("=") if ";base64" in header else len(payload)
     return f"{media} {format_size(size)}"
 
 

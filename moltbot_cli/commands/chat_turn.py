@@ -94,10 +94,12 @@ def take_turn(
 def _tap(
     items: Iterator[str | Reasoning | Failover | Served], recorder: CallRecorder, asked: list[str]
 ) -> Generator[str | Reasoning | Failover | Served, None, None]:
-    """The items as they pass, with the reply's text and the model in use noted."""
+    """The items as they pass, with the reply's text, its reasoning and the model in use noted."""
     for item in items:
         if isinstance(item, str):
             recorder.text(item)
+        elif isinstance(item, Reasoning):
+            recorder.reasoning(item.text)  # kept even if the reply never comes
         elif isinstance(item, Failover):
             asked.append(item.next)
         elif isinstance(item, Served):
