@@ -98,3 +98,19 @@ def scrub_data(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [scrub_data(item) for item in value]
     return value
+
+
+def key_label_shown(label: str, key: str) -> str:
+    """A key's label as shown: OpenRouter labels a key with its own masked form of it
+    (`sk-or-v1-abc...xyz`), or with the key itself; either way it is shown as moltbot
+    masks keys everywhere, so one key always looks the same."""
+    import re
+
+    if not key:
+        return label
+    if key in label:
+        return mask_key(key) if label.strip() == key else label.replace(key, mask_key(key))
+    masked = re.fullmatch(r"(\S{4,})(?:\.\.\.|…)(\S{2,})", label.strip())
+    if masked and key.startswith(masked[1]) and key.endswith(masked[2]):
+        return mask_key(key)
+    return label

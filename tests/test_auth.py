@@ -35,7 +35,7 @@ def test_paste_token_checks_and_stores_a_key_from_stdin(
     # empty, so nothing a script captures from it is a message.
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        "Key OK: label sk-or-v1-tes...xxx, used $0.25, no spending limit",
+        "Key OK: label sk-or-v1-te…xxx, used $0.25, no spending limit",
         f"Stored the OpenRouter key sk-or-v1-te…xxx in {KEYRING_PLACE}.",
     ]
     assert keyring_of(keyring_file) == {"moltbot/openrouter": TEST_KEY}
@@ -50,7 +50,7 @@ def test_paste_token_without_a_keyring_uses_the_file(
     assert result.code == 0, result.stderr
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        "Key OK: label sk-or-v1-tes...xxx, used $0.25, no spending limit",
+        "Key OK: label sk-or-v1-te…xxx, used $0.25, no spending limit",
         "Warning: no usable keyring (no keyring backend is available); keeping the key in "
         f"{creds_file} (mode 600) instead. Install a keyring backend to use it, or pass "
         "--key-store file to skip the keyring.",

@@ -77,7 +77,7 @@ def test_the_seed_line_sets_everything_up_without_a_question(
     result = run_moltbot(*SEED_LINE, TEST_KEY)
     assert result.code == 0, result.stderr
     # The check's result is a note, like every confirmation; stdout holds the summary.
-    assert result.stderr == "Key OK: label sk-or-v1-tes...xxx, used $0.25, no spending limit\n"
+    assert result.stderr == "Key OK: label sk-or-v1-te…xxx, used $0.25, no spending limit\n"
     assert "Key OK" not in result.stdout
     assert "stored in the keyring (service 'moltbot', user 'openrouter')" in result.stdout
     assert f"Default model  {DEFAULT}" in result.stdout

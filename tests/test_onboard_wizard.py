@@ -77,7 +77,7 @@ def test_the_full_happy_path(
     session.expect("2. Paste an API key")
     session.answer(METHOD_PROMPT, "2")
     session.answer(KEY_PROMPT, TEST_KEY)
-    session.expect("Key OK: label sk-or-v1-tes...xxx, used $0.25, no spending limit")
+    session.expect("Key OK: label sk-or-v1-te…xxx, used $0.25, no spending limit")
     session.expect(f"Default model: {DEFAULT}.")
     session.answer(SEARCH_PROMPT, "claude")
     session.expect("1. openrouter/anthropic/claude-haiku-4-5  (Anthropic: Claude Haiku 4.5)")

@@ -12,7 +12,7 @@ from moltbot_cli.commands.context import AppContext
 from moltbot_cli.commands.signin_work import SignInOptions
 from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import AuthError, MoltbotError, NetworkError, UpstreamError, UsageError
-from moltbot_cli.masking import mask_key
+from moltbot_cli.masking import key_label_shown, mask_key
 
 if TYPE_CHECKING:
     from moltbot_cli.config.settings import Settings
@@ -100,7 +100,7 @@ def describe_key_info(info: dict[str, Any], key: str) -> str:
 
     label = server_text(info.get("label"))
     if label:
-        parts.append(f"label {mask_key(label) if key and key in label else label}")
+        parts.append(f"label {key_label_shown(label, key)}")
     limit = info.get("limit")
     usage = _money(info.get("usage"))
     if isinstance(limit, (int, float)) and not isinstance(limit, bool):

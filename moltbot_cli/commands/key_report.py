@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from moltbot_cli.masking import mask_key, scrub
+from moltbot_cli.masking import key_label_shown, scrub
 from moltbot_cli.sanitize import metadata
 
 EXPIRY_WARNING_DAYS = 7
@@ -69,8 +69,8 @@ class KeyReport:
     @classmethod
     def from_data(cls, data: dict[str, Any], key: str, now: datetime | None = None) -> KeyReport:
         label = server_text(data.get("label"))
-        if label and key and key in label:
-            label = mask_key(label)
+        if label:
+            label = key_label_shown(label, key)
         raw_expiry = data.get("expires_at")
         expires_at, expires_text = _parse_time(raw_expiry)
         report = cls(
