@@ -38,10 +38,9 @@ from typer.exceptions import Exit
 from moltbot_cli.app import app
 from moltbot_cli.commands import auth_work, chat_work, models_routing_work, onboard_work
 from moltbot_cli.commands.config_work import parse_value
-from moltbot_cli.commands.models_work import ALIAS_PATTERN
 from moltbot_cli.config.document import Document, Json5SyntaxError
 from moltbot_cli.config.pathexpr import parse_path
-from moltbot_cli.config.schema import errors_in
+from moltbot_cli.config.schema import alias_problem, errors_in
 from moltbot_cli.config.store import ConfigStore
 from moltbot_cli.console import choose_format
 from moltbot_cli.errors import MoltbotError, UsageError
@@ -364,8 +363,8 @@ def _config_set(params: Mapping[str, Any]) -> None:
 
 
 def _aliases_add(params: Mapping[str, Any]) -> None:
-    if not ALIAS_PATTERN.fullmatch(params["alias"]):
-        raise UsageError(f"{params['alias']!r} cannot be an alias")
+    if problem := alias_problem(params["alias"]):
+        raise UsageError(f"{params['alias']!r} cannot be an alias: it {problem}")
     _looks_like_ref_or_alias(params["ref"])
 
 
@@ -432,7 +431,7 @@ def test_command_line_is_real(line: CommandLine, args: list[str]) -> None:
         "moltbot onboard --token-provider anthropic",
         "moltbot models auth logout --provider anthropic",
         "moltbot models list --json --plain",
-        "moltbot models aliases add 'my model' openai/gpt-5.2",
+        "moltbot models aliases add ' padded' openai/gpt-5.2",
         "moltbot chat -m openrouter/ hi",
         "moltbot config get 'agents..model'",
         "moltbot config set --json agents.defaults.model.primary hello",
