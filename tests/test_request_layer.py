@@ -426,8 +426,9 @@ def test_any_schema_text_is_a_schema_or_a_usage_error(text: str) -> None:
 
 JSONISH = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.text(max_size=12), children, max_size=4),
     ),
     max_leaves=12,
 )
