@@ -54,7 +54,7 @@ def chat(
         "--timeout",
         metavar="SECONDS",
         min=0.1,
-        help="Give up when OpenRouter stays silent this long (default 120; connecting: 10).",
+        help="The most the whole command takes, and any single wait (default: 120 per wait, 600 in all).",
     ),
     retries: int = typer.Option(
         3,

@@ -27,7 +27,16 @@ from moltbot_cli import __version__
 from moltbot_cli.errors import AuthError, MoltbotError, UsageError
 from moltbot_cli.masking import mask_key, remember_secret, scrub
 from moltbot_cli.openrouter import errors
-from moltbot_cli.openrouter.sse import SSEEvent, SSEParser
+from moltbot_cli.openrouter.body import (
+    ACCEPT_ENCODING,
+    BODY_LIMIT,
+    BodyTooLarge,
+    BodyUnreadable,
+    DeadlinePassed,
+    decoded_chunks,
+)
+from moltbot_cli.openrouter.sse import SSEEvent, SSEOverflow, SSEParser
+from moltbot_cli.sanitize import fix_surrogates
 
 if TYPE_CHECKING:
     import httpx
@@ -46,6 +55,7 @@ RETRIED_STATUSES = frozenset({408, 429, 502, 503, 504})
 ERROR_BODY_LIMIT = 64 * 1024
 CHAT_PATH = "/chat/completions"
 TRACE_BODY_LIMIT = 2000
+DEFAULT_TOTAL_SECONDS = 600.0
 
 Trace = Callable[[str], None]
 
@@ -101,7 +111,7 @@ class ChatResult:
             id=_text(payload.get("id")),
             model=_text(payload.get("model")),
             provider=_text(payload.get("provider")),
-            content=content if isinstance(content, str) else "",
+            content=fix_surrogates(content) if isinstance(content, str) else "",
             finish_reason=_text(choice.get("finish_reason")),
             usage=payload.get("usage") if isinstance(payload.get("usage"), dict) else None,
             reasoning=_reasoning_text(message) if isinstance(message, dict) else None,
@@ -154,7 +164,7 @@ def _reasoning_text(holder: dict[str, Any]) -> str | None:
 
 
 def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return fix_surrogates(value) if isinstance(value, str) and value else None
 
 
 def backoff_base_from_env() -> float:
@@ -266,6 +276,12 @@ class OpenRouterClient:
         self.retries = retries
         self.read_timeout = READ_TIMEOUT if timeout is None else timeout
         self.connect_timeout = CONNECT_TIMEOUT if timeout is None else min(CONNECT_TIMEOUT, timeout)
+        # The whole command's time: --timeout when given (tries, waits and the reply all
+        # count), else a generous bound, so that no server can keep a command forever.
+        self.timeout_given = timeout is not None
+        self.total_time = DEFAULT_TOTAL_SECONDS if timeout is None else timeout
+        self._deadline: float | None = None  # set by the first request
+        self._read_in_effect = self.read_timeout
         self.backoff_base = backoff_base_from_env() if backoff_base is None else backoff_base
         self._trace = trace
         self._http = httpx.Client(
@@ -386,7 +402,7 @@ class OpenRouterClient:
                 yield result
                 return
             if content_type and "event-stream" not in content_type:
-                sample = _read_limited(response, 2000)
+                sample = _read_limited(response, 2000, self.deadline)
                 kind = content_type.split(";")[0].strip()
                 raise errors.unreadable(f"a {kind} page", sample, output_began=False)
             try:
@@ -425,7 +441,7 @@ class OpenRouterClient:
         parser = SSEParser()
         started = time.monotonic()
         try:
-            for chunk in response.iter_bytes():
+            for chunk in self._body(response, output_began=lambda: reader.began):
                 # What one network read brings goes out as one piece: a fast stream then
                 # costs one write to stdout per read, not one per token.
                 pieces: list[str | Reasoning] = []
@@ -434,6 +450,11 @@ class OpenRouterClient:
                         pieces.extend(reader.take(event, last=False))
                         if reader.done:
                             break
+                except SSEOverflow as overflow:
+                    yield from _coalesced(pieces)
+                    raise errors.too_large(
+                        overflow.what, overflow.limit, output_began=reader.began
+                    ) from None
                 except MoltbotError:
                     # The error counts the text before it as output that began: hand that
                     # text over first, so the caller shows it before the error.
@@ -445,10 +466,8 @@ class OpenRouterClient:
             else:
                 for event in parser.close():
                     yield from reader.take(event, last=True)
-        except httpx.TimeoutException:
-            raise errors.timed_out(
-                self.base_url, self.read_timeout, output_began=reader.began
-            ) from None
+            if tail := reader.flush():
+                yield tail
         except (httpx.TransportError, httpx.DecodingError):
             # The connection broke mid-body (e.g. a chunked stream without its end).
             raise errors.cut_off(name, output_began=reader.began) from None
@@ -500,7 +519,8 @@ class OpenRouterClient:
         import httpx
 
         url = self.base_url + path
-        headers = self._headers(auth=auth, stream=stream)
+        # Only the encodings body.py inflates within bounds.
+        headers = {**self._headers(auth=auth, stream=stream), "Accept-Encoding": ACCEPT_ENCODING}
         content = None
         if body is not None:
             content = json.dumps(body, ensure_ascii=False).encode("utf-8")
@@ -513,19 +533,23 @@ class OpenRouterClient:
                 + (" body: (secret, not shown)" if secret else "")
             )
             started = time.monotonic()
+            left = self._left()
+            if left <= 0:
+                raise self._out_of_time(output_began=False)
             try:
-                request = self._http.build_request(method, url, headers=headers, content=content)
+                request = self._http.build_request(
+                    method, url, headers=headers, content=content, timeout=self._timeouts(left)
+                )
                 response = self._http.send(request, stream=True)
             except httpx.ConnectTimeout:
-                reason = f"no connection within {self.connect_timeout:g} s"
+                reason = f"no connection within {min(self.connect_timeout, left):g} s"
+                unreached = errors.connection_failed(self.base_url, reason)
                 if last_try:
-                    raise errors.connection_failed(self.base_url, reason) from None
-                self._wait(self._backoff(attempt), f"{reason}; retrying")
+                    raise unreached from None
+                self._wait(self._backoff(attempt), f"{reason}; retrying", unreached)
                 continue
             except httpx.TimeoutException:
-                raise errors.timed_out(
-                    self.base_url, self.read_timeout, output_began=False
-                ) from None
+                raise self._timeout(output_began=False) from None
             except (httpx.UnsupportedProtocol, httpx.InvalidURL):
                 raise UsageError(
                     f"the OpenRouter base URL {self.base_url!r} is not an http(s) URL",
@@ -533,9 +557,10 @@ class OpenRouterClient:
                 ) from None
             except httpx.TransportError as error:
                 reason = _reason(error)
+                refused = errors.connection_failed(self.base_url, reason)
                 if last_try:
-                    raise errors.connection_failed(self.base_url, reason) from None
-                self._wait(self._backoff(attempt), f"{reason}; retrying")
+                    raise refused from None
+                self._wait(self._backoff(attempt), f"{reason}; retrying", refused)
                 continue
             elapsed = time.monotonic() - started
             status = response.status_code
@@ -543,7 +568,7 @@ class OpenRouterClient:
                 self._note(f"< {status} {response.reason_phrase} in {elapsed:.2f} s")
                 return response
             try:
-                error_body = _read_limited(response, ERROR_BODY_LIMIT)
+                error_body = _read_limited(response, ERROR_BODY_LIMIT, self.deadline)
             finally:
                 response.close()
             self._note(
@@ -555,20 +580,21 @@ class OpenRouterClient:
                 path == "/models" or self._answers_404("/models", headers)
             ):
                 raise errors.wrong_base_url(self.base_url, self.base_url_origin, path)
+            failure: MoltbotError = errors.error_for_status(
+                status, error_body, model=model, retries=attempt, key_sent=key_sent
+            )
             if status not in RETRIED_STATUSES or last_try:
-                raise errors.error_for_status(
-                    status, error_body, model=model, retries=attempt, key_sent=key_sent
-                )
-            asked = retry_after_seconds(response.headers.get("retry-after"))
-            if asked is not None and asked > RETRY_AFTER_CAP:
-                # Waiting a minute and still failing helps no one: say so now.
-                failure = errors.error_for_status(
-                    status, error_body, model=model, retries=attempt, key_sent=key_sent
-                )
-                failure.message += f" (OpenRouter asks to wait {asked:.0f} s)"
                 raise failure
+            asked = retry_after_seconds(response.headers.get("retry-after"))
+            left = self._left()
+            if asked is not None and asked > min(RETRY_AFTER_CAP, left):
+                # A wait longer than the cap, or than the time left, helps no one: say
+                # so now, and when to try again.
+                raise errors.retry_later(
+                    failure, asked, left=left if left < RETRY_AFTER_CAP else None
+                )
             wait = asked if asked is not None else self._backoff(attempt)
-            self._wait(wait, f"{status}; retrying")
+            self._wait(wait, f"{status}; retrying", failure)
         raise AssertionError("unreachable: the last try returns or raises")
 
     def _answers_404(self, path: str, headers: dict[str, str]) -> bool:
@@ -578,7 +604,9 @@ class OpenRouterClient:
         url = self.base_url + path
         self._note(f"> GET {url} (does the base URL answer at all?)")
         try:
-            request = self._http.build_request("GET", url, headers=headers)
+            request = self._http.build_request(
+                "GET", url, headers=headers, timeout=self._timeouts(max(self._left(), 0.1))
+            )
             response = self._http.send(request, stream=True)
         except httpx.HTTPError:
             return False
@@ -590,9 +618,60 @@ class OpenRouterClient:
         """Exponential backoff with jitter, so many clients do not retry in step."""
         return min(BACKOFF_CAP, self.backoff_base * 2**attempt) * random.uniform(0.5, 1.5)
 
-    def _wait(self, seconds: float, why: str) -> None:
+    def _wait(self, seconds: float, why: str, failure: MoltbotError) -> None:
+        """Sleep before the next try; when that would outlast the deadline, fail now."""
+        if seconds >= self._left():
+            raise failure
         self._note(f"! {why} in {seconds:.2f} s")
         time.sleep(seconds)
+
+    @property
+    def deadline(self) -> float:
+        """When the command's time runs out: `total_time` after its first request began."""
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.total_time
+        return self._deadline
+
+    def _left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def _timeouts(self, left: float) -> httpx.Timeout:
+        """No single wait longer than its own limit, nor than the time the command has left."""
+        import httpx
+
+        read = min(self.read_timeout, left)
+        connect = min(self.connect_timeout, left)
+        self._read_in_effect = read
+        return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+
+    def _out_of_time(self, *, output_began: bool) -> MoltbotError:
+        return errors.out_of_time(
+            self.total_time, output_began=output_began, given=self.timeout_given
+        )
+
+    def _timeout(self, *, output_began: bool) -> MoltbotError:
+        """A wait timed out: the command's whole time ran out, or the server fell silent."""
+        if self._read_in_effect >= 0.9 * self.read_timeout:
+            # The server was silent for (about) the whole limit of one wait: say that.
+            return errors.timed_out(self.base_url, self.read_timeout, output_began=output_began)
+        return self._out_of_time(output_began=output_began)
+
+    def _body(
+        self, response: httpx.Response, *, output_began: Callable[[], bool]
+    ) -> Iterator[bytes]:
+        """The decoded body, bounded in size and time; failures become the program's errors."""
+        import httpx
+
+        try:
+            yield from decoded_chunks(response, BODY_LIMIT, self.deadline)
+        except BodyTooLarge as error:
+            raise errors.too_large("a response", error.limit, output_began=output_began()) from None
+        except DeadlinePassed:
+            raise self._out_of_time(output_began=output_began()) from None
+        except BodyUnreadable as error:
+            raise errors.unreadable(str(error), b"", output_began=output_began()) from None
+        except httpx.TimeoutException:
+            raise self._timeout(output_began=output_began()) from None
 
     def _read_json(
         self, response: httpx.Response, what: str, *, model: str | None, secret: bool = False
@@ -600,9 +679,7 @@ class OpenRouterClient:
         import httpx
 
         try:
-            raw = response.read()
-        except httpx.TimeoutException:
-            raise errors.timed_out(self.base_url, self.read_timeout, output_began=False) from None
+            raw = b"".join(self._body(response, output_began=lambda: False))
         except (httpx.TransportError, httpx.DecodingError):
             raise errors.cut_off(model, output_began=False) from None
         if secret:
@@ -643,6 +720,7 @@ class _StreamReader:
         self.tool_calls = False
         self.reasoning: list[str] = []
         self.citations: list[dict[str, str]] = []
+        self._high = ""  # half of a surrogate pair, held for the next delta
 
     def take(self, event: SSEEvent, *, last: bool) -> list[str | Reasoning]:
         """The reasoning and text this event adds; raises on an error event or unreadable data."""
@@ -684,6 +762,7 @@ class _StreamReader:
         found: list[str | Reasoning] = []
         thought = _reasoning_text(delta)
         if thought:
+            thought = fix_surrogates(thought)
             self.reasoning.append(thought)
             found.append(Reasoning(thought))
         add_citations(self.citations, delta.get("annotations"))
@@ -691,10 +770,30 @@ class _StreamReader:
         if delta.get("tool_calls"):
             self.tool_calls = True
         if isinstance(content, str) and content:
-            self.began = True
-            self.parts.append(content)
-            found.append(content)
+            content = self._whole_characters(content)
+            if content:
+                self.began = True
+                self.parts.append(content)
+                found.append(content)
         return found
+
+    def _whole_characters(self, content: str) -> str:
+        """Text with surrogate pairs joined, even one split across two deltas, and lone
+        surrogates (valid JSON, no character) replaced: it must encode as UTF-8."""
+        content = self._high + content
+        self._high = ""
+        if "\ud800" <= content[-1] <= "\udbff":
+            content, self._high = content[:-1], content[-1]  # its other half may come next
+        return fix_surrogates(content)
+
+    def flush(self) -> str:
+        """A high surrogate still waiting for its other half, now known to be alone."""
+        if not self._high:
+            return ""
+        self._high = ""
+        self.began = True
+        self.parts.append("\ufffd")
+        return "\ufffd"
 
     def result(self) -> ChatResult:
         if not self.done and self.finish_reason is None:
@@ -776,18 +875,20 @@ def _request_line(
     return line
 
 
-def _read_limited(response: httpx.Response, limit: int) -> bytes:
+def _read_limited(response: httpx.Response, limit: int, deadline: float) -> bytes:
     """Up to `limit` bytes of a body that only serves to explain a failure."""
     import httpx
 
     collected = bytearray()
     try:
-        for chunk in response.iter_bytes():
+        for chunk in decoded_chunks(response, limit, deadline):
             collected += chunk
             if len(collected) >= limit:
                 break
-    except (httpx.TransportError, httpx.DecodingError):
+    except (httpx.TransportError, httpx.DecodingError, BodyTooLarge, BodyUnreadable):
         pass  # what arrived is explanation enough
+    except DeadlinePassed:
+        pass  # the retry loop sees that no time is left
     return bytes(collected[:limit])
 
 

@@ -375,3 +375,44 @@ def unseen_partial(error: MoltbotError) -> None:
     """Reword a hint pointing at the part of a reply printed above, when none was printed."""
     if error.hint and error.hint.startswith(PARTIAL_SHOWN):
         error.hint = PARTIAL_UNSEEN + error.hint[len(PARTIAL_SHOWN) :]
+
+
+def too_large(what: str, limit: int, *, output_began: bool) -> UpstreamError:
+    """A body, line or event past its size limit: no OpenRouter answer is that big."""
+    error_type = UpstreamError if output_began else ModelUnavailable
+    return error_type(
+        f"OpenRouter sent {what} larger than moltbot accepts ({limit / 1024 / 1024:g} MB); "
+        "stopped reading it",
+        hint=(PARTIAL_SHOWN if output_began else "")
+        + "Try again; if it keeps happening, check OPENROUTER_BASE_URL and any proxy in "
+        "between.",
+    )
+
+
+def out_of_time(seconds: float, *, output_began: bool, given: bool) -> NetworkError:
+    """The command's whole time (`--timeout`, or the default bound) ran out."""
+    limit = f"--timeout {seconds:g}" if given else f"the {seconds:g} s moltbot allows a command"
+    if output_began:
+        return NetworkError(
+            f"the reply was still arriving after {seconds:g} s, {limit} in all",
+            hint=PARTIAL_SHOWN + "allow longer with --timeout SECONDS.",
+        )
+    return NetworkError(
+        f"no complete answer within {seconds:g} s ({limit} in all, tries and waits included)",
+        hint="Try again, pick another model with -m, or allow longer with --timeout SECONDS.",
+    )
+
+
+def retry_later(error: MoltbotError, seconds: float, *, left: float | None) -> MoltbotError:
+    """`error`, saying how long the server asked to wait and when to try again."""
+    import time as clock
+
+    when = clock.strftime("%H:%M:%S UTC", clock.gmtime(clock.time() + seconds))
+    why = (
+        f"more than the {left:.0f} s --timeout leaves"
+        if left is not None
+        else "longer than moltbot waits"
+    )
+    error.message += f" (OpenRouter asks to wait {seconds:.0f} s, {why})"
+    error.hint = f"Try again after {when}."
+    return error

@@ -45,7 +45,7 @@ def chunk(content: str | None = None, *, finish: str | None = None, **extra: Any
 def gzip_bomb(inflated: int, piece: bytes = b"\0") -> bytes:
     """gzip data that inflates to `inflated` bytes of `piece`, about a thousandth the size."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
-    block = piece * (1 << 20)
+    block = piece * max(1, (1 << 20) // len(piece))
     parts = []
     for _ in range(inflated // len(block)):
         parts.append(compressor.compress(block))
