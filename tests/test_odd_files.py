@@ -359,3 +359,29 @@ def test_a_signal_during_rotation_never_loses_the_newest_backup(
         assert newest.exists(), fail_at
         assert config_file.read_text() == current  # the config itself was never swapped
         assert not list(config_file.parent.glob(".moltbot.json.*.tmp"))
+
+
+def test_the_security_page_states_the_modes_and_rules_that_hold(config_file: Path) -> None:
+    """docs/security.md names modes and network rules; check each against the real thing."""
+    page = (Path(__file__).parent.parent / "docs" / "security.md").read_text()
+    write(config_file, "{}\n")
+    for model in ("a/b", "c/d"):
+        assert run_moltbot("config", "set", PRIMARY, model).code == 0
+    modes = {
+        "the config file": config_file,
+        "the config's backups": config_file.with_name("moltbot.json.bak"),
+        "`.moltbot.json.lock`": config_file.with_name(".moltbot.json.lock"),
+    }
+    for name, path in modes.items():
+        row = next(line for line in page.splitlines() if line.startswith(f"| {name}"))
+        assert "0600" in row
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+    assert "| the config directory, when moltbot creates it | 0700 |" in page
+    assert "MOLTBOT_ALLOW_INSECURE_HTTP=1" in page and "127.0.0.0/8" in page
+    refused = run_moltbot(
+        "chat",
+        "hi",
+        env={"OPENROUTER_API_KEY": KEY, "OPENROUTER_BASE_URL": "http://example.com/v1"},
+    )
+    assert refused.code == 2 and "MOLTBOT_ALLOW_INSECURE_HTTP=1" in refused.stderr
+    assert "MOLTBOT_LOCK_TIMEOUT" in page and "30 seconds" in page
