@@ -13,6 +13,8 @@ import json
 import os
 import re
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -376,9 +378,21 @@ def test_ctrl_c_while_waiting_is_130_and_writes_nothing(
     env = DISPLAY if mode == "browser" else {}
     terminal = Terminal("onboard", "--auth-choice", "oauth", env=env)
     terminal.expect(PASTE_PROMPT if mode == "browser" else CODE_PROMPT)
+    if mode == "browser":
+        # The browser opens off the main thread; interrupt once it has, so that no browser
+        # started after the Ctrl-C keeps the terminal open (and the test waiting) on a slow
+        # machine.
+        wait_for(lambda: browser_log(isolated_environment))
     terminal.child.sendintr()
     assert terminal.finish() == 130
     assert_nothing_written(isolated_environment)
+
+
+def wait_for(condition: Callable[[], object], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize(
