@@ -332,15 +332,17 @@ def bench_chat(s: Setup) -> None:
         {
             "keyring": ([s.moltbot, "chat", "hi"], s.keyring_env),
             "env": ([s.moltbot, "chat", "hi"], s.env),
+            "no-log": ([s.moltbot, "chat", "--no-log", "hi"], s.keyring_env),
             "floor": (s.floor("bench/chunks-1"), s.env),
         },
     )
     ratio("`chat hi`, key in the keyring / httpx floor", samples["keyring"], samples["floor"], 1.2)
-    keyring_cost = samples["keyring"].median - samples["env"].median
+    floor = samples["floor"].median
     print(
-        f"  (the same chat with the key in the environment: "
-        f"{samples['env'].median / samples['floor'].median:.2f}× the floor; the keyring adds "
-        f"{keyring_cost * 1000:.0f} ms)"
+        f"  (the same chat: key in the environment {samples['env'].median / floor:.2f}× the "
+        f"floor, not logged (--no-log) {samples['no-log'].median / floor:.2f}×; the keyring "
+        f"adds {(samples['keyring'].median - samples['env'].median) * 1000:.0f} ms, the call "
+        f"log {(samples['keyring'].median - samples['no-log'].median) * 1000:.0f} ms)"
     )
     if s.llm is None:
         skipped("`chat hi` / `llm -m … hi`", s.no_llm)
