@@ -48,7 +48,7 @@ FILL_LOG = (
     "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import log_bench; "
     "log_bench.fill_log(Path(sys.argv[2]), int(sys.argv[3]))"
 )
-# Linear or better: the time each extra unit costs from the middle size to the largest
+# Linear or better: the CPU time each unit costs from the smallest size to the largest
 # may be at most this many times what it cost from the smallest to the middle.
 GROWTH_LIMIT = 1.5
 
@@ -193,15 +193,17 @@ def skipped(label: str, why: str) -> None:
 
 
 def growth(label: str, unit: str, sizes: Sequence[int], samples: Sequence[Sample]) -> None:
-    """Linear or better: the marginal cost per unit must not grow with the size.
+    """Linear or better: the cost per extra unit must not grow with the size.
 
     Judged on CPU time (user + system), which a loaded machine inflates far less than
     wall time; both are printed.
     """
     seconds = [sample.cpu_median for sample in samples]
     (small, middle, large), (t_small, t_middle, t_large) = sizes, seconds
+    # Both measured from the smallest case, so start-up cancels out, and the largest span
+    # is not at the mercy of one noisy middle figure.
     per_middle = (t_middle - t_small) / (middle - small)
-    per_large = (t_large - t_middle) / (large - middle)
+    per_large = (t_large - t_small) / (large - small)
     if per_middle <= 0:  # too small to see above the noise: compare whole times instead
         per_middle, per_large = t_middle / middle, t_large / large
     walls = ", ".join(
