@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from moltbot_cli.calllog.store import CallLog
 from tests.support.cli import Result, run_moltbot
 from tests.support.fake_features import SAMPLE_PRESETS, features_catalogue
 from tests.support.fake_openrouter import (
@@ -196,6 +197,15 @@ def test_a_schema_reply_that_does_not_fit_is_exit_7_with_the_text_on_stdout(
     result = chat("-m", SONNET, "--schema", "name, age int", "a person", stream=stream)
     assert result.code == 7 and "the reply is not JSON" in result.stderr
     assert result.stdout == "Sure! Ada, 36.\n"
+    # The log says what the command said: both calls failed with exit 7, replies kept.
+    log = CallLog.open(create=False)
+    assert log is not None
+    with log:
+        not_json, misfit = log.recent(2)  # newest first
+    assert (not_json.exit_code, not_json.reply) == (7, "Sure! Ada, 36.")
+    assert not_json.error is not None and "the reply is not JSON" in not_json.error
+    assert (misfit.exit_code, misfit.reply) == (7, '{"name": "Ada", "age": "old"}')
+    assert misfit.error is not None and "does not fit the schema" in misfit.error
 
 
 @STREAMING

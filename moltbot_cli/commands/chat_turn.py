@@ -78,6 +78,9 @@ def take_turn(
         raise
     else:
         recorder.served(served.result)
+        misfit = schema_misfit(options, served.result.content)
+        if misfit is not None:  # the command exits 7 for it: so does the logged call
+            recorder.failed(misfit.message, int(misfit.exit_code))
     finally:
         tapped.close()
         close = getattr(items, "close", None)
@@ -89,6 +92,19 @@ def take_turn(
             recorder.write(out.warn, secret=turn.secret)
         conversation.add(record)
     return served
+
+
+def schema_misfit(options: ChatOptions, content: str) -> MoltbotError | None:
+    """Why a reply asked to follow --schema does not, or None (also without a schema)."""
+    if options.structured is None:
+        return None
+    from moltbot_cli.request.structured import check_reply
+
+    try:
+        check_reply(options.structured, content)
+    except MoltbotError as error:
+        return error
+    return None
 
 
 def _tap(
