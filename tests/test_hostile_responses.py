@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -34,20 +35,34 @@ MIB = 1024 * 1024
 MEMORY_BOUND_KB = 400 * 1024
 
 
+# Runs moltbot and, on the way out, writes its own peak memory (VmHWM, per process
+# image, so not inherited from the forking test process as ru_maxrss would be).
+MEASURED = """
+import atexit, os, runpy, sys
+def report():
+    with open("/proc/self/status") as status:
+        peak = next(line for line in status if line.startswith("VmHWM")).split()[1]
+    with open(os.environ["PEAK_FILE"], "w") as out:
+        out.write(peak)
+atexit.register(report)
+sys.argv = ["moltbot", *sys.argv[1:]]
+runpy.run_module("moltbot_cli", run_name="__main__")
+"""
+
+
 def run_measured(*args: str, env: dict[str, str]) -> tuple[int, str, int]:
-    """Run moltbot; its exit code, stderr, and its own peak memory (KB), from wait4."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moltbot_cli", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, **env},
-    )
-    assert process.stderr is not None
-    stderr = process.stderr.read().decode()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, stderr, usage.ru_maxrss
+    """Run moltbot; its exit code, stderr, and its own peak memory in KB."""
+    with tempfile.NamedTemporaryFile("r", suffix=".peak") as peak:
+        completed = subprocess.run(
+            [sys.executable, "-c", MEASURED, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **env, "PEAK_FILE": peak.name},
+            text=True,
+            timeout=60,
+        )
+        return completed.returncode, completed.stderr, int(peak.read() or 0)
 
 
 @pytest.fixture(scope="module")
