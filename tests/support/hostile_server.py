@@ -49,7 +49,8 @@ def gzip_bomb(inflated: int, piece: bytes = b"\0") -> bytes:
     parts = []
     for _ in range(inflated // len(block)):
         parts.append(compressor.compress(block))
-    parts.append(compressor.compress(piece * (inflated % len(block))))
+    rest = inflated % len(block)  # bytes, not pieces: a long piece must not multiply it
+    parts.append(compressor.compress((piece * (rest // len(piece) + 1))[:rest]))
     parts.append(compressor.flush())
     return b"".join(parts)
 
