@@ -6,14 +6,10 @@ questions it asks, and checks the files it wrote (or, after a Ctrl-C, that it wr
 
 from __future__ import annotations
 
-import io
 import json
-import os
-import sys
 from pathlib import Path
 
 import json5
-import pexpect
 import pytest
 
 from tests.support.fake_openrouter import (
@@ -23,6 +19,7 @@ from tests.support.fake_openrouter import (
     refused_base_url,
 )
 from tests.support.keyring_backend import keyring_of
+from tests.support.terminal import Terminal
 
 METHOD_PROMPT = "Choose 1 or 2 [1]: "
 KEY_PROMPT = "API key (input hidden): "
@@ -33,39 +30,11 @@ BAD_KEY = "sk-or-v1-test-" + "n" * 20
 DEFAULT = "openrouter/anthropic/claude-sonnet-4-5"
 
 
-class Session:
+class Session(Terminal):
     """A running `moltbot onboard` in a terminal, with everything it printed kept."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        environment = dict(os.environ)
-        environment.update({"TERM": "xterm", **(env or {})})
-        self.screen = io.StringIO()
-        self.child = pexpect.spawn(
-            sys.executable,
-            ["-m", "moltbot_cli", "onboard", *args],
-            env=environment,
-            encoding="utf-8",
-            timeout=20,
-            dimensions=(50, 200),
-        )
-        self.child.logfile_read = self.screen
-
-    def expect(self, text: str) -> None:
-        self.child.expect_exact(text)
-
-    def answer(self, prompt: str, reply: str) -> None:
-        self.expect(prompt)
-        self.child.sendline(reply)
-
-    def finish(self) -> int:
-        self.child.expect(pexpect.EOF)
-        self.child.close()
-        assert "Traceback" not in self.screen.getvalue(), self.screen.getvalue()
-        return int(self.child.exitstatus if self.child.exitstatus is not None else -1)
-
-    @property
-    def output(self) -> str:
-        return self.screen.getvalue()
+        super().__init__("onboard", *args, env=env)
 
 
 def test_the_full_happy_path(

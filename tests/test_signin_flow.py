@@ -8,18 +8,14 @@ but the key store (not on stdout, stderr, in -v traces or in any other file).
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import re
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import json5
-import pexpect
 import pytest
 
 from tests.support.cli import Result, run_moltbot
@@ -28,6 +24,7 @@ from tests.support.fake_openrouter import (
 )
 from tests.support.fake_signin import FakeSignIn, fake_signin_fixture  # noqa: F401
 from tests.support.keyring_backend import keyring_of
+from tests.support.terminal import Terminal as BaseTerminal
 
 DISPLAY = {"DISPLAY": ":0"}
 SIGN_IN_URL = re.compile(r"http://127\.0\.0\.1:\d+/auth\?\S+")
@@ -62,43 +59,15 @@ def browser_log(home: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-class Terminal:
-    """A moltbot command in a pseudo-terminal, as a person would type into it."""
+class Terminal(BaseTerminal):
+    """A moltbot command in a pseudo-terminal, wide enough for a sign-in URL on one line."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        environment = dict(os.environ)
-        environment.update({"TERM": "xterm", **(env or {})})
-        self.screen = io.StringIO()
-        self.child = pexpect.spawn(
-            sys.executable,
-            ["-m", "moltbot_cli", *args],
-            env=environment,
-            encoding="utf-8",
-            timeout=20,
-            dimensions=(50, 400),
-        )
-        self.child.logfile_read = self.screen
-
-    def expect(self, text: str) -> None:
-        self.child.expect_exact(text)
-
-    def answer(self, prompt: str, reply: str) -> None:
-        self.expect(prompt)
-        self.child.sendline(reply)
+        super().__init__(*args, env=env, columns=400)
 
     def sign_in_url(self) -> str:
         self.child.expect(SIGN_IN_URL)
         return str(self.child.after)
-
-    def finish(self) -> int:
-        self.child.expect(pexpect.EOF)
-        self.child.close()
-        assert "Traceback" not in self.output, self.output
-        return int(self.child.exitstatus if self.child.exitstatus is not None else -1)
-
-    @property
-    def output(self) -> str:
-        return self.screen.getvalue()
 
 
 def headless_code(url: str) -> str:
