@@ -105,7 +105,8 @@ def test_paste_token_moves_a_file_key_into_the_keyring(
             "sk-or-v1-test-" + "r" * 20,
             {},
             4,
-            "Error: OpenRouter rejected the key sk-or-v1-te…rrr (401): User not found.",
+            # HOST: the fake's host and port, which messages name instead of "OpenRouter".
+            "Error: HOST rejected the key sk-or-v1-te…rrr (401): User not found.",
         ),
     ],
     ids=["provider", "empty", "key-store", "no-keyring", "rejected"],
@@ -122,7 +123,7 @@ def test_paste_token_failures_store_nothing(
 ) -> None:
     result = run_moltbot("models", "auth", "paste-token", *args, input=stdin, env=env)
     assert (result.code, result.stdout) == (code, "")
-    assert result.stderr.splitlines()[0] == first_line
+    assert result.stderr.splitlines()[0] == first_line.replace("HOST", fake_openrouter.host)
     assert not keyring_file.exists() and not config_file.parent.exists()
     if code == 2:  # refused before the key went anywhere, OpenRouter included
         assert fake_openrouter.requests == []

@@ -21,6 +21,7 @@ from tests.support.fake_openrouter import (
     TEST_KEY,
     FakeOpenRouter,
     fake_openrouter_fixture,  # noqa: F401
+    host_of,
     refused_base_url,
 )
 
@@ -412,7 +413,7 @@ def test_a_rejected_key_exits_4(fake_openrouter: FakeOpenRouter) -> None:
     assert result.code == 4
     assert result.stdout == ""
     assert result.stderr.splitlines()[0] == (
-        "Error: OpenRouter rejected the API key (401): User not found."
+        f"Error: {fake_openrouter.host} rejected the API key (401): User not found."
     )
     assert "moltbot onboard" in result.stderr
     assert "sk-or-v1-test-revoked" not in result.stderr
@@ -506,13 +507,13 @@ def test_the_key_in_the_config_env_block_is_used(
             "garbage",
             7,
             "",
-            "Error: OpenRouter sent a text/html page that moltbot cannot read: 502 Bad Gateway",
+            "Error: HOST sent a text/html page that moltbot cannot read: 502 Bad Gateway",
         ),
         (
             "garbage_sse",
             7,
             "",
-            "Error: OpenRouter sent a stream event that moltbot cannot read: {this is not json",
+            "Error: HOST sent a stream event that moltbot cannot read: {this is not json",
         ),
     ],
 )
@@ -524,7 +525,8 @@ def test_misbehaviour(
     assert result.code == code, result.stderr
     assert result.stdout == stdout
     lines = result.stderr.splitlines()
-    assert lines[0] == first_line
+    # HOST: the fake's host and port, which messages name instead of "OpenRouter".
+    assert lines[0] == first_line.replace("HOST", fake_openrouter.host)
     assert len(lines) == 2  # the error and what to do about it
 
 
@@ -632,7 +634,7 @@ def test_refused_connection_exits_8(fake_openrouter: FakeOpenRouter) -> None:
     assert result.code == 8
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"Error: cannot reach OpenRouter at {base_url}: connection refused",
+        f"Error: cannot reach {host_of(base_url)} ({base_url}): connection refused",
         "Check your network connection, and OPENROUTER_BASE_URL or "
         "models.providers.openrouter.baseUrl if you set one.",
     ]

@@ -29,6 +29,7 @@ from tests.support.fake_openrouter import (
     TEST_KEY,
     FakeOpenRouter,
     fake_openrouter_fixture,  # noqa: F401
+    host_of,
     make_catalogue,
     refused_base_url,
 )
@@ -201,7 +202,9 @@ def test_an_empty_stream_is_asked_again_unstreamed_and_its_error_reported(
     with make_client(fake_openrouter) as client:
         pieces, error = stream_pieces(client, BODY)
     assert isinstance(error, UsageError)
-    assert error.message == "OpenRouter could not accept the request (400): max_tokens too big"
+    assert error.message == (
+        f"{fake_openrouter.host} could not accept the request (400): max_tokens too big"
+    )
     assert pieces == []
     sent = fake_openrouter.chat_bodies()
     assert [body["stream"] for body in sent] == [True, False]
@@ -351,11 +354,12 @@ def test_502_after_retries_names_the_provider_and_its_error(
 
 
 def test_refused_connection_is_retried_then_a_network_error() -> None:
-    client = OpenRouterClient(refused_base_url(), TEST_KEY, retries=2, backoff_base=0.01)
+    base_url = refused_base_url()
+    client = OpenRouterClient(base_url, TEST_KEY, retries=2, backoff_base=0.01)
     with client, pytest.raises(NetworkError) as caught:
         client.get_key()
     assert caught.value.exit_code == ExitCode.NETWORK
-    assert "cannot reach OpenRouter at http://127.0.0.1:" in caught.value.message
+    assert f"cannot reach {host_of(base_url)} ({base_url}): " in caught.value.message
     assert "connection refused" in caught.value.message
     assert not errors.falls_back(caught.value)  # every model is behind the same host
 

@@ -190,7 +190,7 @@ def test_an_alias_taken_by_another_model_is_refused_in_any_case(
 def test_an_alias_for_an_unknown_model_is_refused(fake: FakeOpenRouter, config_file: Path) -> None:
     write(config_file, MINE)
     stderr = refused(config_file, "aliases", "add", "next", "x-ai/grok-9")
-    assert "OpenRouter has no model openrouter/x-ai/grok-9; nothing was changed." in stderr
+    assert f"{fake.host} has no model openrouter/x-ai/grok-9; nothing was changed." in stderr
     assert "Closest: openrouter/x-ai/grok-4" in stderr
 
 

@@ -96,7 +96,7 @@ def test_latency_needs_a_key_and_the_table_says_so(fake: FakeOpenRouter) -> None
         endpoint["latency_last_30m"] = None  # what OpenRouter sends without a key
     result = run("models", "endpoints", LLAMA)
     assert result.code == 0
-    assert "OpenRouter shows latency only to a known API key (`moltbot onboard`)." in (
+    assert f"{fake.host} shows latency only to a known API key (`moltbot onboard`)." in (
         result.stderr
     )
 
@@ -114,7 +114,7 @@ def test_an_unknown_model_is_refused_before_asking_for_endpoints(fake: FakeOpenR
     assert result.code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        "Error: OpenRouter has no model openrouter/meta-llama/llama-3.3-7b-instruct.",
+        f"Error: {fake.host} has no model openrouter/meta-llama/llama-3.3-7b-instruct.",
         "Closest: openrouter/meta-llama/llama-3.3-70b-instruct, "
         "openrouter/meta-llama/llama-3.3-70b-instruct:free. "
         "Search with `moltbot models list --all --search WORDS`.",
@@ -141,5 +141,5 @@ def test_no_network_exits_8(fake: FakeOpenRouter) -> None:
     fake.stop()
     result = run_moltbot("models", "endpoints", LLAMA)
     assert result.code == 8
-    assert result.stderr.startswith("Error: cannot reach OpenRouter at")
+    assert result.stderr.startswith(f"Error: cannot reach {fake.host} ({fake.base_url})")
     assert len(result.stderr.splitlines()) == 2

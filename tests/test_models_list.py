@@ -165,7 +165,7 @@ def test_an_unknown_author_finds_nothing_and_suggests_the_right_one(fake: FakeOp
     result = run("models", "list", "--all", "--provider", "xai")
     assert result.code == 0
     assert result.stdout == ""
-    assert "No models match in OpenRouter's catalogue." in result.stderr
+    assert f"No models match in the catalogue of {fake.host}." in result.stderr
     assert "did you mean x-ai?" in result.stderr
 
 
@@ -248,7 +248,7 @@ def test_no_cache_and_no_network_exits_8(fake: FakeOpenRouter) -> None:
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith(f"Error: cannot reach OpenRouter at {fake.base_url}")
+    assert lines[0].startswith(f"Error: cannot reach {fake.host} ({fake.base_url})")
     assert not catalogue.cache_path().exists()
 
 

@@ -20,6 +20,7 @@ from tests.support.fake_openrouter import (
     TEST_KEY,
     FakeOpenRouter,
     fake_openrouter_fixture,  # noqa: F401
+    host_of,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -239,10 +240,10 @@ def test_offline_the_slugs_cannot_be_checked_and_are_taken(config_file: Path) ->
     assert result.stdout == ""
     base_url = os.environ["OPENROUTER_BASE_URL"]
     assert result.stderr.splitlines() == [
-        f"Warning: could not check {LLAMA_REF} against OpenRouter's model list (it cannot be "
-        "reached and none is cached); using it as given.",
+        f"Warning: could not check {LLAMA_REF} against the model list of {host_of(base_url)} "
+        "(it cannot be reached and none is cached); using it as given.",
         f"Warning: could not check together against who serves {LLAMA_REF} (cannot reach "
-        f"OpenRouter at {base_url}: connection refused); using it as given.",
+        f"{host_of(base_url)} ({base_url}): connection refused); using it as given.",
         f'Routing for {LLAMA_REF}: {{"only": ["together"]}}',
     ]
     assert routing_in_file() == {"only": ["together"]}
@@ -260,7 +261,7 @@ def test_with_the_model_list_cached_but_openrouter_down_the_slugs_are_said_unche
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         f"Warning: could not check together, groq against who serves {LLAMA_REF} (cannot "
-        f"reach OpenRouter at {fake.base_url}: connection refused); using them as given.",
+        f"reach {fake.host} ({fake.base_url}): connection refused); using them as given.",
         f'Routing for {LLAMA_REF}: {{"sort": "price", "only": ["together"], '
         '"order": ["groq", "together"]}',
     ]
@@ -309,7 +310,7 @@ def test_routing_for_an_unknown_model_is_refused(fake: FakeOpenRouter, config_fi
     write(config_file, SNAKE)
     result = run("models", "routing", "set", "meta-llama/llama-9", "--only", "together")
     assert result.code == 2
-    assert "OpenRouter has no model openrouter/meta-llama/llama-9; nothing was changed." in (
+    assert f"{fake.host} has no model openrouter/meta-llama/llama-9; nothing was changed." in (
         result.stderr
     )
     assert config_file.read_text() == SNAKE

@@ -7,6 +7,7 @@ byte as it was (no backup made either, since nothing was written).
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tests.support.cli import run_moltbot
 from tests.support.fake_openrouter import (
     FakeOpenRouter,
     fake_openrouter_fixture,  # noqa: F401
+    host_of,
 )
 
 MY_CONFIG = """{
@@ -112,7 +114,7 @@ def test_an_unknown_model_is_refused_with_the_closest_ones(
     assert result.code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        "Error: OpenRouter has no model openrouter/openai/gpt-5.3; nothing was changed.",
+        f"Error: {fake.host} has no model openrouter/openai/gpt-5.3; nothing was changed.",
         "Closest: openrouter/openai/gpt-5.2, openrouter/openai/gpt-5-mini. "
         "Search with `moltbot models list --all --search WORDS`.",
     ]
@@ -161,8 +163,9 @@ def test_offline_with_no_catalogue_it_is_set_with_a_warning(config: Path) -> Non
     quick = {"MOLTBOT_RETRY_BASE_SECONDS": "0"}
     result = run_moltbot("models", "set", "openai/gpt-5.2", env=quick)
     assert result.code == 0
+    host = host_of(os.environ["OPENROUTER_BASE_URL"])
     assert result.stderr.splitlines()[0] == (
-        "Warning: could not check openrouter/openai/gpt-5.2 against OpenRouter's model list "
+        f"Warning: could not check openrouter/openai/gpt-5.2 against the model list of {host} "
         "(it cannot be reached and none is cached); using it as given."
     )
     assert "Default model: openrouter/openai/gpt-5.2" in result.stderr
@@ -177,7 +180,7 @@ def test_offline_a_stale_cache_still_checks(fake: FakeOpenRouter, config: Path) 
     refused = run("models", "set", "openai/gpt-5.3")
     assert refused.code == 2
     assert refused.stderr.startswith("Note: using the model list cached 3 h ago")
-    assert "OpenRouter has no model openrouter/openai/gpt-5.3" in refused.stderr
+    assert f"{fake.host} has no model openrouter/openai/gpt-5.3" in refused.stderr
     assert_untouched(config)
     accepted = run("models", "set", "x-ai/grok-4-fast")
     assert accepted.code == 0

@@ -14,6 +14,7 @@ from tests.support.fake_openrouter import (
     TEST_KEY,
     FakeOpenRouter,
     fake_openrouter_fixture,  # noqa: F401
+    host_of,
     refused_base_url,
 )
 
@@ -157,7 +158,7 @@ def test_probe_with_a_rejected_key_exits_4(fake_openrouter: FakeOpenRouter) -> N
     probe = json.loads(result.stdout)["probe"]
     assert probe["ok"] is False and "(401)" in probe["error"]
     first, hint = result.stderr.splitlines()
-    assert first.startswith("Error: OpenRouter rejected the key sk-or-v1-te…rrr (401)")
+    assert first.startswith(f"Error: {fake_openrouter.host} rejected the key sk-or-v1-te…rrr (401)")
     # Status only probed the key: say which key and how to replace it, not "nothing was saved".
     assert hint == (
         "The probed key comes from OPENROUTER_API_KEY in the environment, which wins over any "
@@ -175,7 +176,7 @@ def test_probe_with_a_refused_stored_key_says_where_it_is(
     assert result.code == 4
     assert "Key check" not in result.stdout and "API key        sk-or-v1-te…xxx" in result.stdout
     first, hint = result.stderr.splitlines()
-    assert first.startswith("Error: OpenRouter refused the key sk-or-v1-te…xxx (403)")
+    assert first.startswith(f"Error: {fake_openrouter.host} refused the key sk-or-v1-te…xxx (403)")
     assert hint == (
         "The probed key comes from the keyring (service 'moltbot', user 'openrouter'): store a "
         f"new one with `moltbot onboard`. Check your keys at {KEYS_PAGE}."
@@ -219,11 +220,12 @@ def test_probe_of_a_key_that_cannot_be_sent_names_its_source(
 
 
 def test_probe_offline_exits_8(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENROUTER_BASE_URL", refused_base_url())
+    base_url = refused_base_url()
+    monkeypatch.setenv("OPENROUTER_BASE_URL", base_url)
     monkeypatch.setenv("MOLTBOT_RETRY_BASE_SECONDS", "0.01")
     result = run_moltbot("models", "status", "--probe", env={"OPENROUTER_API_KEY": ENV_KEY})
     assert result.code == 8
-    assert "cannot reach OpenRouter" in result.stderr
+    assert f"cannot reach {host_of(base_url)} ({base_url})" in result.stderr
 
 
 def test_probe_without_a_key_exits_4(fake_openrouter: FakeOpenRouter) -> None:
@@ -285,7 +287,7 @@ def test_a_hanging_keyring_is_noted_once_when_the_file_key_is_used(creds_file: P
         f"Note: the keyring did not answer within 0.3 s; using the key from {creds_file}. "
         "Unlock the keyring, or skip it with PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring."
     ]
-    assert result.stderr.splitlines()[1].startswith("Error: cannot reach OpenRouter")
+    assert result.stderr.splitlines()[1].startswith("Error: cannot reach 127.0.0.1:")
     assert TEST_KEY not in result.output
 
 

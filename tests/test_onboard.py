@@ -20,6 +20,7 @@ from tests.support.fake_openrouter import (
     TEST_KEY,
     FakeOpenRouter,
     fake_openrouter_fixture,  # noqa: F401
+    host_of,
     refused_base_url,
 )
 from tests.support.keyring_backend import keyring_of
@@ -236,7 +237,7 @@ def test_a_rejected_key_writes_nothing(
     lines = result.stderr.splitlines()
     assert len(lines) == 2
     verb = "rejected" if status == "401" else "refused"
-    assert lines[0].startswith(f"Error: OpenRouter {verb} the key sk-or-v1-te…")
+    assert lines[0].startswith(f"Error: {fake_openrouter.host} {verb} the key sk-or-v1-te…")
     assert f"({status})" in lines[0]
     assert "nothing was saved" in lines[1].lower()
     assert result.stdout == ""
@@ -247,13 +248,14 @@ def test_a_rejected_key_writes_nothing(
 def test_unreachable_openrouter_fails_with_a_skip_validate_hint(
     monkeypatch: pytest.MonkeyPatch, config_file: Path, keyring_file: Path
 ) -> None:
-    monkeypatch.setenv("OPENROUTER_BASE_URL", refused_base_url())
+    base_url = refused_base_url()
+    monkeypatch.setenv("OPENROUTER_BASE_URL", base_url)
     monkeypatch.setenv("MOLTBOT_RETRY_BASE_SECONDS", "0.01")
     result = run_moltbot(*SEED_LINE, TEST_KEY)
     assert result.code == 8
     first, hint = result.stderr.splitlines()
     assert first.startswith(
-        "Error: could not check the key: cannot reach OpenRouter at http://127.0.0.1:"
+        f"Error: could not check the key: cannot reach {host_of(base_url)} ({base_url})"
     )
     assert first.endswith("connection refused")
     assert "--skip-validate" in hint
@@ -390,8 +392,8 @@ def test_a_model_unknown_to_the_catalogue_is_refused_with_near_matches(
     result = run_moltbot(*SEED_LINE, TEST_KEY, "--model", "anthropic/claude-sonet-4-5")
     assert result.code == 2
     assert (
-        "Error: openrouter/anthropic/claude-sonet-4-5 is not in OpenRouter's model catalogue"
-        in (result.stderr)
+        "Error: openrouter/anthropic/claude-sonet-4-5 is not in the model catalogue of "
+        f"{fake_openrouter.host}" in result.stderr
     )
     assert "Did you mean openrouter/anthropic/claude-sonnet-4-5" in result.stderr
     assert not config_file.exists() and not keyring_file.exists()

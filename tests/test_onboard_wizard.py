@@ -104,7 +104,8 @@ def test_a_rejected_key_then_a_good_one(
     session.answer(METHOD_PROMPT, "2")
     session.answer(KEY_PROMPT, BAD_KEY)
     session.expect(
-        "OpenRouter rejected the key sk-or-v1-te…nnn (401): User not found. Try another key"
+        f"{fake_openrouter.host} rejected the key sk-or-v1-te…nnn (401): User not found. "
+        "Try another key"
     )
     session.answer(KEY_PROMPT, f"  {TEST_KEY}  ")
     session.expect("Key OK")
@@ -127,7 +128,7 @@ def test_offline_save_anyway_and_type_a_ref(
     session = Session()
     session.answer(METHOD_PROMPT, "2")
     session.answer(KEY_PROMPT, TEST_KEY)
-    session.expect("Could not check the key: cannot reach OpenRouter at http://127.0.0.1:")
+    session.expect("Could not check the key: cannot reach 127.0.0.1:")
     session.answer("Save the key anyway, without checking it? [y/N]: ", "y")
     session.answer("Enter keeps openrouter/anthropic/claude-sonnet-4-5): ", "gpt five")
     session.expect("'gpt five' is neither an alias nor a model reference")
@@ -150,7 +151,7 @@ def test_offline_searches_the_cached_catalogue(
     fake_openrouter.stop()
     session = Session()
     session.answer("Use it? [Y/n]: ", "y")
-    session.expect("Could not check the key: cannot reach OpenRouter")
+    session.expect(f"Could not check the key: cannot reach {fake_openrouter.host}")
     session.answer("Use the key anyway, without checking it? [y/N]: ", "y")
     # The age depends on the machine's speed (a loaded one takes seconds per run).
     session.child.expect(r"Offline: searching the model list cached \d+ s ago\.")

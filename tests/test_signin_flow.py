@@ -101,7 +101,7 @@ def test_the_browser_approves_and_the_callback_brings_the_key(
     assert result.code == 0, result.stderr
     assert "Opening your browser to sign in with OpenRouter" in result.stderr
     assert "The browser came back with a sign-in code." in result.stderr
-    assert "Signed in: OpenRouter issued a new key" in result.stderr
+    assert f"Signed in: {fake_signin.openrouter.host} issued a new key" in result.stderr
     assert "moltbot is set up:" in result.stdout
     [key] = fake_signin.issued_keys
     assert keyring_of(keyring_file) == {"moltbot/openrouter": key}
@@ -258,8 +258,8 @@ def test_a_wrong_code_at_the_callback_is_exit_4(
     )
     assert result.code == 4
     assert (
-        "Error: OpenRouter did not accept the sign-in code (403): it is mistyped, expired "
-        "(codes last 10 minutes) or already used" in result.stderr
+        f"Error: {fake_signin.openrouter.host} did not accept the sign-in code (403): it is "
+        "mistyped, expired (codes last 10 minutes) or already used" in result.stderr
     )
     assert "nothing was written" in result.stderr
     assert_nothing_written(isolated_environment)
@@ -294,7 +294,7 @@ def test_a_reused_code_is_refused_and_the_wizard_offers_another_try(
     terminal.answer(CODE_PROMPT, "wrong-code")
     terminal.expect("did not accept the sign-in code (403)")
     terminal.answer("Try signing in again? [Y/n]: ", "n")
-    terminal.expect("Error: OpenRouter did not accept the sign-in code")
+    terminal.expect(f"Error: {fake_signin.openrouter.host} did not accept the sign-in code")
     assert terminal.finish() == 4
     assert url
     assert sandbox_files(isolated_environment) == before  # the first key is untouched

@@ -13,6 +13,7 @@ from moltbot_cli.commands.signin_work import SignInOptions
 from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import AuthError, MoltbotError, NetworkError, UpstreamError, UsageError
 from moltbot_cli.masking import key_label_shown, mask_key
+from moltbot_cli.openrouter.server import opening
 
 if TYPE_CHECKING:
     from moltbot_cli.config.settings import Settings
@@ -41,7 +42,7 @@ def verify_key(app: AppContext, out: Output, settings: Settings, key: str) -> di
     """GET /key with a spinner: what OpenRouter knows about the key (label, usage, limit)."""
     with (
         make_client(app, settings, key) as client,
-        out.spinner("Checking the key with OpenRouter…"),
+        out.spinner(f"Checking the key with {client.server}…"),
     ):
         return check_key(client)
 
@@ -52,7 +53,7 @@ def check_key(client: OpenRouterClient) -> dict[str, Any]:
         return client.get_key()
     except AuthError as error:
         raise AuthError(
-            f"OpenRouter rejected the key {mask_key(client.api_key or '')} (401): "
+            f"{opening(client.server)} rejected the key {mask_key(client.api_key or '')} (401): "
             f"{error.detail or error.message}",
             hint=f"Check or create a key at {KEYS_PAGE}; nothing was saved.",
         ) from None
@@ -66,7 +67,7 @@ def check_key(client: OpenRouterClient) -> dict[str, Any]:
         # For GET /key a 403 means the key itself is not allowed, not a refused prompt.
         if error.status == 403:
             raise AuthError(
-                f"OpenRouter refused the key {mask_key(client.api_key or '')} (403): "
+                f"{opening(client.server)} refused the key {mask_key(client.api_key or '')} (403): "
                 f"{error.detail}",
                 hint=f"The key may be disabled; check it at {KEYS_PAGE}. Nothing was saved.",
             ) from None

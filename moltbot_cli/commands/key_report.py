@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from moltbot_cli.masking import key_label_shown, scrub
+from moltbot_cli.openrouter.server import OPENROUTER
 from moltbot_cli.sanitize import metadata
 
 EXPIRY_WARNING_DAYS = 7
@@ -65,6 +66,7 @@ class KeyReport:
     free_tier: bool | None = None
     management_key: bool | None = None
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    server: str = OPENROUTER  # who counted: OpenRouter, or the host of another base URL
 
     @classmethod
     def from_data(cls, data: dict[str, Any], key: str, now: datetime | None = None) -> KeyReport:

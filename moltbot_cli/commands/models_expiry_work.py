@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from moltbot_cli.errors import UpstreamError, UsageError
+from moltbot_cli.openrouter.server import belonging_to, server_name
 
 if TYPE_CHECKING:
     from moltbot_cli.commands.context import AppContext
@@ -125,7 +126,7 @@ def status_report(app: AppContext, out: Output, settings: Settings, default: str
             url,
             opener,
             note=notes.append,
-            waiting=lambda: out.spinner("Fetching the model list from OpenRouter…"),
+            waiting=lambda: out.spinner(f"Fetching the model list from {server_name(url)}…"),
         )
     except CATALOGUE_UNAVAILABLE as error:
         return ExpiryReport(False, problem=f"no model list: {error.message}")
@@ -134,7 +135,7 @@ def status_report(app: AppContext, out: Output, settings: Settings, default: str
     if catalogue.origin == "stale":
         report.problem = (
             f"model list cached {catalogue_module.describe_age(catalogue.age_seconds)} ago; "
-            "OpenRouter could not be reached"
+            f"{server_name(url)} could not be reached"
         )
     return report
 
@@ -150,7 +151,7 @@ def enforce(out: Output, report: ExpiryReport, *, check: bool) -> None:
         first = gone[0]
         more = f" (and {len(gone) - 1} more)" if len(gone) > 1 else ""
         message = (
-            f"{first.ref} is no longer in OpenRouter's model list{more}"
+            f"{first.ref} is no longer in {belonging_to(first.server, 'model list')}{more}"
             if first.state == "gone"
             else f"{first.ref} expired on {first.expires}{more}"
         )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from moltbot_cli.errors import MoltbotError, RateLimitedError, UpstreamError, UsageError
 from moltbot_cli.openrouter import availability
 from moltbot_cli.openrouter.catalogue import price_per_million
+from moltbot_cli.openrouter.server import OPENROUTER, opening
 from moltbot_cli.vocabulary import refs
 
 if TYPE_CHECKING:
@@ -337,10 +338,10 @@ def scan(app: AppContext, out: Output, options: ScanOptions) -> None:
     if not found:
         if options.set_default or options.set_fallbacks is not None:
             raise UpstreamError(
-                "OpenRouter lists no free model right now; nothing was changed.",
+                f"{opening(catalogue.server)} lists no free model right now; nothing was changed.",
                 hint="See the catalogue with `moltbot models list --all --free`.",
             )
-        _show(out, [], options, {})
+        _show(out, [], options, {}, server=catalogue.server)
         return
     if options.probe:
         concurrency = min(options.concurrency, len(found))
@@ -357,7 +358,12 @@ def scan(app: AppContext, out: Output, options: ScanOptions) -> None:
 
 
 def _show(
-    out: Output, ranked: list[Candidate], options: ScanOptions, chosen: dict[str, Any]
+    out: Output,
+    ranked: list[Candidate],
+    options: ScanOptions,
+    chosen: dict[str, Any],
+    *,
+    server: str = OPENROUTER,
 ) -> None:
     if out.is_json:
         out.json(
@@ -390,7 +396,7 @@ def _show(
         out.table(headers, rows, no_wrap=("ref",))
     working = sum(candidate.works for candidate in ranked)
     if not ranked:
-        out.note("OpenRouter lists no free model right now.")
+        out.note(f"{opening(server)} lists no free model right now.")
     elif options.probe:
         out.note(f"{working} of {len(ranked)} free models answered.")
     else:

@@ -30,6 +30,7 @@ from moltbot_cli.errors import (
 from moltbot_cli.gc_pause import cyclic_gc_paused
 from moltbot_cli.openrouter import catalogue as catalogue_module
 from moltbot_cli.openrouter.catalogue import Catalogue, price_per_million
+from moltbot_cli.openrouter.server import belonging_to, opening, server_name
 from moltbot_cli.vocabulary import refs
 
 LIST_HEADERS = ("ref", "name", "context", "$/M in", "$/M out", "tags")
@@ -50,7 +51,7 @@ def load_catalogue(app: AppContext, out: Output, *, refresh: bool = False) -> Ca
         _client_opener(app, url),
         refresh=refresh,
         note=out.note,
-        waiting=lambda: out.spinner("Fetching the model list from OpenRouter…"),
+        waiting=lambda: out.spinner(f"Fetching the model list from {server_name(url)}…"),
     )
 
 
@@ -91,8 +92,9 @@ def checked_ref(app: AppContext, out: Output, settings: Settings, text: str) -> 
         return ref  # the account's own preset: the public model list cannot know it
     catalogue = catalogue_if_possible(app, out)
     if catalogue is None:
+        model_list = belonging_to(server_name(settings.base_url), "model list")
         out.warn(
-            f"could not check {ref} against OpenRouter's model list (it cannot be reached and "
+            f"could not check {ref} against {model_list} (it cannot be reached and "
             "none is cached); using it as given."
         )
         return ref
@@ -112,7 +114,8 @@ def unknown_model(ref: str, catalogue: Catalogue, *, changing: bool = True) -> U
     close = catalogue.closest(ref)
     nearest = f"Closest: {', '.join(close)}. " if close else ""
     return UsageError(
-        f"OpenRouter has no model {ref}" + ("; nothing was changed." if changing else "."),
+        f"{opening(catalogue.server)} has no model {ref}"
+        + ("; nothing was changed." if changing else "."),
         hint=f"{nearest}Search with `moltbot models list --all --search WORDS`.",
     )
 
@@ -237,7 +240,7 @@ def list_models(
     elif found:
         out.table(LIST_HEADERS, [_model_row(*row) for row in found])
     if not found:
-        out.note(_nothing_found(filters, catalogue, show_all))
+        out.note(_nothing_found(filters, catalogue, show_all, server_name(settings.base_url)))
     elif not show_all and catalogue is None and not out.is_plain:
         out.note(
             "Names and prices appear once the catalogue is cached: `moltbot models list --all`."
@@ -264,11 +267,13 @@ def _filter(
     return kept
 
 
-def _nothing_found(filters: ListFilters, catalogue: Catalogue | None, show_all: bool) -> str:
+def _nothing_found(
+    filters: ListFilters, catalogue: Catalogue | None, show_all: bool, server: str
+) -> str:
     if not (filters.author or filters.search or filters.free):
         # Only the catalogue can be empty: the configured list always has a default.
-        return "OpenRouter listed no models; try again later with --refresh."
-    where = "in OpenRouter's catalogue" if show_all else "among the configured models"
+        return f"{opening(server)} listed no models; try again later with --refresh."
+    where = f"in {belonging_to(server, 'catalogue')}" if show_all else "among the configured models"
     message = f"No models match {where}."
     if filters.author and catalogue is not None:
         authors = {model_id.partition("/")[0] for model_id in catalogue.by_id}
@@ -613,7 +618,8 @@ def endpoints(app: AppContext, out: Output, text: str) -> None:
     if catalogue is not None and not catalogue.knows(ref):
         raise unknown_model(ref, catalogue, changing=False)
     key = _key_if_any(app, settings)
-    with out.spinner(f"Asking OpenRouter who serves {ref}…"):
+    server = server_name(settings.base_url)
+    with out.spinner(f"Asking {server} who serves {ref}…"):
         served = fetch_endpoints(
             app, settings.base_url, ref, key, retries=catalogue_module.FETCH_RETRIES
         )
@@ -638,7 +644,9 @@ def endpoints(app: AppContext, out: Output, text: str) -> None:
             "(or --order to prefer them)."
         )
         if key is None and all(row[-1] == "" for row in rows):
-            out.note("OpenRouter shows latency only to a known API key (`moltbot onboard`).")
+            out.note(
+                f"{opening(server)} shows latency only to a known API key (`moltbot onboard`)."
+            )
     if not served:
         out.note(f"No provider serves {ref} right now.")
 

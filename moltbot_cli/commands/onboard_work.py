@@ -35,6 +35,7 @@ from moltbot_cli.config.settings import (
 from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import AuthError, MoltbotError, UsageError
 from moltbot_cli.masking import mask_key
+from moltbot_cli.openrouter.server import belonging_to
 from moltbot_cli.vocabulary import refs
 
 if TYPE_CHECKING:
@@ -331,7 +332,7 @@ def _refuse_unknown_model(
         return
     near = known.closest(ref, limit=3)
     raise UsageError(
-        f"{ref} is not in OpenRouter's model catalogue; nothing was written",
+        f"{ref} is not in {belonging_to(known.server, 'model catalogue')}; nothing was written",
         hint=f"Did you mean {' or '.join(near)}?"
         if near
         else "See the models with `moltbot models list --all`.",

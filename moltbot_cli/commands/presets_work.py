@@ -25,7 +25,7 @@ def list_presets(app: AppContext, out: Output) -> None:
     key = require_key(app.config_path, settings).key
     with (
         app.client(key, base_url=settings.base_url) as client,
-        out.spinner("Asking OpenRouter for your presets…"),
+        out.spinner(f"Asking {client.server} for your presets…"),
     ):
         found = client.list_presets()
     presets = [

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import AuthError, UsageError
+from moltbot_cli.openrouter.server import opening
 
 if TYPE_CHECKING:
     from moltbot_cli.commands.context import AppContext
@@ -138,10 +139,10 @@ def sign_in(app: AppContext, out: Output, base_url: str, options: SignInOptions)
     # refused as "already used", hiding the real failure.
     with (
         app.client(None, base_url=base_url, retries=0) as client,
-        out.spinner("Getting your new key from OpenRouter…"),
+        out.spinner(f"Getting your new key from {client.server}…"),
     ):
         key = signin.exchange_code(client, code, pkce)
-    out.note(f"Signed in: OpenRouter issued a new key, labelled {label!r}.")
+    out.note(f"Signed in: {opening(client.server)} issued a new key, labelled {label!r}.")
     return key
 
 

@@ -14,6 +14,7 @@ from moltbot_cli.commands.context import AppContext
 from moltbot_cli.commands.logs_work import format_cost, reading
 from moltbot_cli.console import Output
 from moltbot_cli.errors import MoltbotError, UsageError
+from moltbot_cli.openrouter.server import OPENROUTER
 
 if TYPE_CHECKING:
     from moltbot_cli.commands.key_report import KeyReport
@@ -97,7 +98,12 @@ def _show(
         )
     if key_info is not None:
         out.line()
-        out.line("OpenRouter's own count for the key:")
+        counter = (
+            "OpenRouter's own count"
+            if key_info.server == OPENROUTER
+            else f"What {key_info.server} itself counts"
+        )
+        out.line(f"{counter} for the key:")
         for name, value in key_info.rows():
             out.line(f"  {name + ':':<11}{value}")
         for warning in key_info.warnings():
@@ -117,7 +123,9 @@ def _probe(app: AppContext) -> tuple[KeyReport | None, MoltbotError | None]:
             data = check_key(client)
     except MoltbotError as error:
         return None, error
-    return KeyReport.from_data(data, key or ""), None
+    report = KeyReport.from_data(data, key or "")
+    report.server = client.server
+    return report, None
 
 
 def _message(error: MoltbotError | None) -> str:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from moltbot_cli.errors import UsageError
 from moltbot_cli.openrouter.catalogue import ROUTING_SUFFIXES, Catalogue, price_per_million
+from moltbot_cli.openrouter.server import OPENROUTER, belonging_to
 from moltbot_cli.vocabulary import refs
 
 # Warn this long before a model's expiration date.
@@ -52,6 +53,7 @@ class Finding:
     expires: dt.date | None = None
     days_left: int | None = None
     replacements: tuple[str, ...] = ()
+    server: str = OPENROUTER  # whose model list it is (server.py)
 
     @property
     def gone(self) -> bool:
@@ -61,7 +63,7 @@ class Finding:
         """One line: what is the matter, and what to use instead."""
         roles = f" ({', '.join(self.roles)})" if self.roles else ""
         if self.state == "gone":
-            what = f"{self.ref}{roles} is no longer in OpenRouter's model list"
+            what = f"{self.ref}{roles} is no longer in {belonging_to(self.server, 'model list')}"
         elif self.state == "expired":
             what = f"{self.ref}{roles} expired on {self.expires}"
         else:
@@ -134,6 +136,7 @@ def check(
                 expires,
                 days_left,
                 tuple(replacements(catalogue, ref, today, window_days=window_days)),
+                catalogue.server,
             )
         )
     return findings

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from moltbot_cli.errors import NetworkError, RateLimitedError, UpstreamError, UsageError
 from moltbot_cli.files import write_atomically
 from moltbot_cli.gc_pause import cyclic_gc_paused
+from moltbot_cli.openrouter.server import server_name
 from moltbot_cli.paths import cache_dir
 from moltbot_cli.vocabulary import refs
 
@@ -66,6 +67,11 @@ class Catalogue:
     base_url: str
     origin: Origin = "network"
     _by_id: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
+
+    @property
+    def server(self) -> str:
+        """What messages call the server the list came from: OpenRouter, or its host."""
+        return server_name(self.base_url)
 
     @property
     def age_seconds(self) -> float:

@@ -35,6 +35,7 @@ from moltbot_cli.openrouter.body import (
     DeadlinePassed,
     decoded_chunks,
 )
+from moltbot_cli.openrouter.server import server_name
 from moltbot_cli.openrouter.sse import SSEEvent, SSEOverflow, SSEParser
 from moltbot_cli.sanitize import fix_surrogates
 
@@ -272,6 +273,7 @@ class OpenRouterClient:
             )
         self.base_url = base_url.rstrip("/")
         self.base_url_origin = base_url_origin  # where it was set, for messages about it
+        self.server = server_name(self.base_url)  # what messages call it: OpenRouter, or a host
         self.api_key = api_key or None
         self.retries = retries
         self.read_timeout = READ_TIMEOUT if timeout is None else timeout
@@ -310,7 +312,9 @@ class OpenRouterClient:
         payload = self._get_json("/key", auth=True)
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, dict):
-            raise errors.unreadable("a key check", json.dumps(payload), output_began=False)
+            raise errors.unreadable(
+                "a key check", json.dumps(payload), output_began=False, server=self.server
+            )
         return data
 
     def list_models(self) -> list[dict[str, Any]]:
@@ -319,7 +323,9 @@ class OpenRouterClient:
         payload = self._get_json("/models", auth=True)
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, list):
-            raise errors.unreadable("a model list", json.dumps(payload)[:200], output_began=False)
+            raise errors.unreadable(
+                "a model list", json.dumps(payload)[:200], output_began=False, server=self.server
+            )
         return [item for item in data if isinstance(item, dict)]
 
     def list_presets(self) -> list[dict[str, Any]]:
@@ -327,7 +333,9 @@ class OpenRouterClient:
         payload = self._get_json("/presets", auth=True)
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, list):
-            raise errors.unreadable("a preset list", json.dumps(payload)[:200], output_began=False)
+            raise errors.unreadable(
+                "a preset list", json.dumps(payload)[:200], output_began=False, server=self.server
+            )
         return [item for item in data if isinstance(item, dict)]
 
     def model_endpoints(self, model_id: str, *, name: str | None = None) -> dict[str, Any]:
@@ -342,7 +350,9 @@ class OpenRouterClient:
         payload = self._get_json(path, auth=True, model=name or model_id)
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, dict):
-            raise errors.unreadable("an endpoint list", json.dumps(payload), output_began=False)
+            raise errors.unreadable(
+                "an endpoint list", json.dumps(payload), output_began=False, server=self.server
+            )
         return data
 
     def exchange_code(self, code: str, verifier: str) -> dict[str, Any]:
@@ -358,7 +368,9 @@ class OpenRouterClient:
         finally:
             response.close()
         if not isinstance(payload, dict):
-            raise errors.unreadable("a sign-in answer", "(not shown)", output_began=False)
+            raise errors.unreadable(
+                "a sign-in answer", "(not shown)", output_began=False, server=self.server
+            )
         return payload
 
     def complete(self, body: dict[str, Any], *, name: str | None = None) -> dict[str, Any]:
@@ -374,7 +386,7 @@ class OpenRouterClient:
             payload = self._read_json(response, "a reply", model=name)
         finally:
             response.close()
-        return _checked_completion(payload, name)
+        return _checked_completion(payload, name, self.server)
 
     def stream_chat(
         self, body: dict[str, Any], *, name: str | None = None
@@ -394,7 +406,7 @@ class OpenRouterClient:
             if "json" in content_type:
                 # An answer to a streaming request may still come back whole.
                 payload = self._read_json(response, "a reply", model=name)
-                result = ChatResult.from_completion(_checked_completion(payload, name))
+                result = ChatResult.from_completion(_checked_completion(payload, name, self.server))
                 if result.reasoning:
                     yield Reasoning(result.reasoning)
                 if result.content:
@@ -404,7 +416,9 @@ class OpenRouterClient:
             if content_type and "event-stream" not in content_type:
                 sample = _read_limited(response, 2000, self.deadline)
                 kind = content_type.split(";")[0].strip()
-                raise errors.unreadable(f"a {kind} page", sample, output_began=False)
+                raise errors.unreadable(
+                    f"a {kind} page", sample, output_began=False, server=self.server
+                )
             try:
                 yield from self._events(response, model, name)
             except _EmptyStream:
@@ -437,7 +451,7 @@ class OpenRouterClient:
     ) -> Iterator[str | Reasoning | ChatResult]:
         import httpx
 
-        reader = _StreamReader(model, name)
+        reader = _StreamReader(model, name, self.server)
         parser = SSEParser()
         started = time.monotonic()
         try:
@@ -453,7 +467,10 @@ class OpenRouterClient:
                 except SSEOverflow as overflow:
                     yield from _coalesced(pieces)
                     raise errors.too_large(
-                        overflow.what, overflow.limit, output_began=reader.began
+                        overflow.what,
+                        overflow.limit,
+                        output_began=reader.began,
+                        server=self.server,
                     ) from None
                 except MoltbotError:
                     # The error counts the text before it as output that began: hand that
@@ -543,7 +560,7 @@ class OpenRouterClient:
                 response = self._http.send(request, stream=True)
             except httpx.ConnectTimeout:
                 reason = f"no connection within {min(self.connect_timeout, left):g} s"
-                unreached = errors.connection_failed(self.base_url, reason)
+                unreached = errors.connection_failed(self.base_url, reason, server=self.server)
                 if last_try:
                     raise unreached from None
                 self._wait(self._backoff(attempt), f"{reason}; retrying", unreached)
@@ -557,7 +574,7 @@ class OpenRouterClient:
                 ) from None
             except httpx.TransportError as error:
                 reason = _reason(error)
-                refused = errors.connection_failed(self.base_url, reason)
+                refused = errors.connection_failed(self.base_url, reason, server=self.server)
                 if last_try:
                     raise refused from None
                 self._wait(self._backoff(attempt), f"{reason}; retrying", refused)
@@ -581,7 +598,12 @@ class OpenRouterClient:
             ):
                 raise errors.wrong_base_url(self.base_url, self.base_url_origin, path)
             failure: MoltbotError = errors.error_for_status(
-                status, error_body, model=model, retries=attempt, key_sent=key_sent
+                status,
+                error_body,
+                model=model,
+                retries=attempt,
+                key_sent=key_sent,
+                server=self.server,
             )
             if status not in RETRIED_STATUSES or last_try:
                 raise failure
@@ -591,7 +613,10 @@ class OpenRouterClient:
                 # A wait longer than the cap, or than the time left, helps no one: say
                 # so now, and when to try again.
                 raise errors.retry_later(
-                    failure, asked, left=left if left < RETRY_AFTER_CAP else None
+                    failure,
+                    asked,
+                    left=left if left < RETRY_AFTER_CAP else None,
+                    server=self.server,
                 )
             wait = asked if asked is not None else self._backoff(attempt)
             self._wait(wait, f"{status}; retrying", failure)
@@ -665,11 +690,15 @@ class OpenRouterClient:
         try:
             yield from decoded_chunks(response, BODY_LIMIT, self.deadline)
         except BodyTooLarge as error:
-            raise errors.too_large("a response", error.limit, output_began=output_began()) from None
+            raise errors.too_large(
+                "a response", error.limit, output_began=output_began(), server=self.server
+            ) from None
         except DeadlinePassed:
             raise self._out_of_time(output_began=output_began()) from None
         except BodyUnreadable as error:
-            raise errors.unreadable(str(error), b"", output_began=output_began()) from None
+            raise errors.unreadable(
+                str(error), b"", output_began=output_began(), server=self.server
+            ) from None
         except httpx.TimeoutException:
             raise self._timeout(output_began=output_began()) from None
 
@@ -690,7 +719,7 @@ class OpenRouterClient:
             return json.loads(raw)
         except ValueError:
             sample = b"(not shown)" if secret else raw[:2000]
-            raise errors.unreadable(what, sample, output_began=False) from None
+            raise errors.unreadable(what, sample, output_began=False, server=self.server) from None
 
     def _note(self, line: str) -> None:
         if self._trace is None:
@@ -705,9 +734,10 @@ class _EmptyStream(Exception):
 class _StreamReader:
     """Turns a chat stream's events into text pieces and, at the end, a ChatResult."""
 
-    def __init__(self, model: str | None, name: str | None) -> None:
+    def __init__(self, model: str | None, name: str | None, server: str) -> None:
         self.model = model
         self.name = name  # what errors call the model
+        self.server = server  # and the server
         self.parts: list[str] = []
         self.began = False
         self.done = False
@@ -734,9 +764,13 @@ class _StreamReader:
         except ValueError:
             if last:  # the final event of a stream that stopped mid-line
                 raise errors.cut_off(self.name, output_began=self.began) from None
-            raise errors.unreadable("a stream event", data, output_began=self.began) from None
+            raise errors.unreadable(
+                "a stream event", data, output_began=self.began, server=self.server
+            ) from None
         if not isinstance(chunk, dict):
-            raise errors.unreadable("a stream event", data, output_began=self.began)
+            raise errors.unreadable(
+                "a stream event", data, output_began=self.began, server=self.server
+            )
         if chunk.get("error"):
             raise errors.error_for_stream_event(chunk, model=self.name, output_began=self.began)
         self.id = self.id or _text(chunk.get("id"))
@@ -830,16 +864,21 @@ def _joined(pieces: list[str | Reasoning]) -> str | Reasoning:
     return "".join(piece for piece in pieces if isinstance(piece, str))
 
 
-def _checked_completion(payload: Any, model: str | None) -> dict[str, Any]:
+def _checked_completion(payload: Any, model: str | None, server: str) -> dict[str, Any]:
     """A non-streaming response that carries a reply, or the error it carries instead."""
     if not isinstance(payload, dict):
-        raise errors.unreadable("a reply", json.dumps(payload)[:200], output_began=False)
+        raise errors.unreadable(
+            "a reply", json.dumps(payload)[:200], output_began=False, server=server
+        )
     if payload.get("error"):
         raise errors.error_for_stream_event(payload, model=model, output_began=False)
     choices = payload.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise errors.unreadable(
-            "a reply without choices", json.dumps(payload)[:200], output_began=False
+            "a reply without choices",
+            json.dumps(payload)[:200],
+            output_began=False,
+            server=server,
         )
     choice = choices[0]
     if choice.get("finish_reason") == "error":

@@ -24,6 +24,7 @@ from moltbot_cli.errors import (
     UsageError,
 )
 from moltbot_cli.masking import scrub
+from moltbot_cli.openrouter.server import OPENROUTER
 from moltbot_cli.sanitize import metadata
 from moltbot_cli.vocabulary import refs
 
@@ -179,11 +180,13 @@ def error_for_status(
     model: str | None = None,
     retries: int = 0,
     key_sent: bool = True,
+    server: str = OPENROUTER,
 ) -> MoltbotError:
-    """The error for an HTTP status OpenRouter answered with (after any retries).
+    """The error for an HTTP status the server answered with (after any retries).
 
     `key_sent`: whether the request carried an API key; a 401 or 403 to a request without
-    one is about the missing key, not a rejected one.
+    one is about the missing key, not a rejected one. `server`: what messages call the
+    server (see server.py).
     """
     details = parse_error_body(body)
     said = _describe(details, status)
@@ -194,7 +197,9 @@ def error_for_status(
             hint="Set one up with `moltbot onboard` (or set OPENROUTER_API_KEY).",
         )
     else:
-        error = _error_for_status(status, details, said, model=model, retries=retries)
+        error = _error_for_status(
+            status, details, said, model=model, retries=retries, server=server
+        )
     error.status, error.detail = status, said
     return error
 
@@ -222,12 +227,18 @@ def wrong_base_url(base_url: str, origin: str | None, path: str) -> UsageError:
 
 
 def _error_for_status(
-    status: int, details: ErrorDetails, said: str, *, model: str | None, retries: int
+    status: int,
+    details: ErrorDetails,
+    said: str,
+    *,
+    model: str | None,
+    retries: int,
+    server: str,
 ) -> MoltbotError:
-    subject = model or "OpenRouter"
+    subject = model or server
     if status == 401:
         return AuthError(
-            f"OpenRouter rejected the API key (401): {said}",
+            f"{server} rejected the API key (401): {said}",
             hint="Set a working key with `moltbot onboard` (an OPENROUTER_API_KEY in the "
             "environment wins over the stored one).",
         )
@@ -252,7 +263,7 @@ def _error_for_status(
         )
     if status == 400:
         return UsageError(
-            f"OpenRouter could not accept the request (400): {said}",
+            f"{server} could not accept the request (400): {said}",
             hint="See the models you can use with `moltbot models list --all`."
             if _mentions_unknown_model(details)
             else "Check the model's params and routing (`moltbot config show`) and the flags "
@@ -289,7 +300,7 @@ def _error_for_status(
             f"{subject} failed upstream ({status}): {said}",
             hint="Try again in a moment, or pick another model with -m.",
         )
-    return UpstreamError(f"OpenRouter answered {status}: {said}")
+    return UpstreamError(f"{server} answered {status}: {said}")
 
 
 def _mentions_unknown_model(details: ErrorDetails) -> bool:
@@ -314,14 +325,16 @@ def error_for_stream_event(
     )
 
 
-def unreadable(what: str, sample: bytes | str, *, output_began: bool) -> UpstreamError:
+def unreadable(
+    what: str, sample: bytes | str, *, output_began: bool, server: str = OPENROUTER
+) -> UpstreamError:
     """A response that is not what OpenRouter sends: a proxy page, a broken chunk."""
     if isinstance(sample, bytes):
         sample = sample.decode("utf-8", errors="replace")
     shown = one_line(_text_message(sample), 120) if sample.strip() else "(empty)"
     error_type = UpstreamError if output_began else ModelUnavailable
     return error_type(
-        f"OpenRouter sent {what} that moltbot cannot read: {shown}",
+        f"{server} sent {what} that moltbot cannot read: {shown}",
         hint="Try again; if it keeps happening, check OPENROUTER_BASE_URL and any proxy in "
         "between.",
     )
@@ -351,9 +364,11 @@ def empty_reply(model: str | None, finish_reason: str | None) -> UpstreamError:
     )
 
 
-def connection_failed(url: str, reason: str) -> NetworkError:
+def connection_failed(url: str, reason: str, *, server: str = OPENROUTER) -> NetworkError:
+    # "cannot reach 127.0.0.1:8765 at http://127.0.0.1:8765/v1" would say the host twice.
+    where = f"OpenRouter at {url}" if server == OPENROUTER else f"{server} ({url})"
     return NetworkError(
-        f"cannot reach OpenRouter at {url}: {reason}",
+        f"cannot reach {where}: {reason}",
         hint="Check your network connection, and OPENROUTER_BASE_URL or "
         "models.providers.openrouter.baseUrl if you set one.",
     )
@@ -377,11 +392,13 @@ def unseen_partial(error: MoltbotError) -> None:
         error.hint = PARTIAL_UNSEEN + error.hint[len(PARTIAL_SHOWN) :]
 
 
-def too_large(what: str, limit: int, *, output_began: bool) -> UpstreamError:
+def too_large(
+    what: str, limit: int, *, output_began: bool, server: str = OPENROUTER
+) -> UpstreamError:
     """A body, line or event past its size limit: no OpenRouter answer is that big."""
     error_type = UpstreamError if output_began else ModelUnavailable
     return error_type(
-        f"OpenRouter sent {what} larger than moltbot accepts ({limit / 1024 / 1024:g} MB); "
+        f"{server} sent {what} larger than moltbot accepts ({limit / 1024 / 1024:g} MB); "
         "stopped reading it",
         hint=(PARTIAL_SHOWN if output_began else "")
         + "Try again; if it keeps happening, check OPENROUTER_BASE_URL and any proxy in "
@@ -403,7 +420,9 @@ def out_of_time(seconds: float, *, output_began: bool, given: bool) -> NetworkEr
     )
 
 
-def retry_later(error: MoltbotError, seconds: float, *, left: float | None) -> MoltbotError:
+def retry_later(
+    error: MoltbotError, seconds: float, *, left: float | None, server: str = OPENROUTER
+) -> MoltbotError:
     """`error`, saying how long the server asked to wait and when to try again."""
     import time as clock
 
@@ -413,6 +432,6 @@ def retry_later(error: MoltbotError, seconds: float, *, left: float | None) -> M
         if left is not None
         else "longer than moltbot waits"
     )
-    error.message += f" (OpenRouter asks to wait {seconds:.0f} s, {why})"
+    error.message += f" ({server} asks to wait {seconds:.0f} s, {why})"
     error.hint = f"Try again after {when}."
     return error

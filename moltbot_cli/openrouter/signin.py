@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from moltbot_cli.errors import AuthError, MoltbotError, UpstreamError, UsageError
 from moltbot_cli.masking import remember_secret
+from moltbot_cli.openrouter.server import belonging_to, opening
 
 if TYPE_CHECKING:
     from moltbot_cli.openrouter.client import OpenRouterClient
@@ -148,7 +149,8 @@ def exchange_code(client: OpenRouterClient, code: str, pkce: PKCE) -> str:
     except MoltbotError as error:
         if error.status in (400, 401, 403):
             raise SignInRejected(
-                f"OpenRouter did not accept the sign-in code ({error.status}): it is mistyped, "
+                f"{opening(client.server)} did not accept the sign-in code ({error.status}): "
+                "it is mistyped, "
                 f"expired (codes last {CODE_LIFETIME_MINUTES} minutes) or already used",
                 hint="Sign in again for a fresh code; nothing was written.",
             ) from None
@@ -157,7 +159,7 @@ def exchange_code(client: OpenRouterClient, code: str, pkce: PKCE) -> str:
     if not isinstance(key, str) or not key.strip() or not _sendable(key.strip()):
         # The payload may hold a key in an odd shape: describe it, never quote it.
         raise UpstreamError(
-            "OpenRouter's answer to the sign-in carried no usable API key",
+            f"{belonging_to(client.server, 'answer')} to the sign-in carried no usable API key",
             hint="Try signing in again, or paste a key from https://openrouter.ai/settings/keys.",
         )
     # From here on, any trace or error that echoes the new key shows it masked.

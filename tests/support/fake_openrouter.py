@@ -239,6 +239,11 @@ def make_catalogue(count: int) -> list[dict[str, Any]]:
     return [*CATALOGUE, *generated]
 
 
+def host_of(base_url: str) -> str:
+    """What moltbot's messages call the server at a loopback base URL: `127.0.0.1:PORT`."""
+    return urlsplit(base_url).netloc
+
+
 def refused_base_url() -> str:
     """A base URL on a loopback port nothing listens on: connecting is refused."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -390,6 +395,11 @@ class FakeOpenRouter:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}{API_PREFIX}"
+
+    @property
+    def host(self) -> str:
+        """What moltbot's messages call this server: not "OpenRouter", its host and port."""
+        return host_of(self.base_url)
 
     # -- test API ----------------------------------------------------------------------
 
