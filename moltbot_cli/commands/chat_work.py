@@ -89,6 +89,10 @@ def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
     options = with_request_flags(chat_options(command), flags)
     content = user_content(prompt, options.attachments)
     settings = app.store.settings()
+    if not command.dry_run:
+        from moltbot_cli.openrouter import tls
+
+        tls.prepare(settings.base_url)  # loads while the key and the client are found
     conversation = open_conversation(command)
     chain = model_chain(settings, command.model or conversation.model, fallbacks=command.fallbacks)
     sent = replace(options, session_id=conversation.id) if conversation.continued else options

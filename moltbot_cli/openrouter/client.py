@@ -286,7 +286,10 @@ class OpenRouterClient:
         self._read_in_effect = self.read_timeout
         self.backoff_base = backoff_base_from_env() if backoff_base is None else backoff_base
         self._trace = trace
+        from moltbot_cli.openrouter.tls import context_for
+
         self._http = httpx.Client(
+            verify=context_for(self.base_url),
             timeout=httpx.Timeout(
                 connect=self.connect_timeout,
                 read=self.read_timeout,

@@ -94,6 +94,7 @@ from __future__ import annotations
 import argparse
 import json
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -359,10 +360,12 @@ class FakeOpenRouter:
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._tls = False
 
     # -- life cycle ------------------------------------------------------------------
 
-    def start(self, port: int = 0) -> FakeOpenRouter:
+    def start(self, port: int = 0, *, tls: ssl.SSLContext | None = None) -> FakeOpenRouter:
+        """Serve on 127.0.0.1; over TLS with `tls` (a server context), as https://."""
         fake = self
 
         class Handler(_Handler):
@@ -371,6 +374,9 @@ class FakeOpenRouter:
         server = _Server(("127.0.0.1", port), Handler)
         server.daemon_threads = True
         server.block_on_close = False
+        if tls is not None:
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
+        self._tls = tls is not None
         self._server = server
         # A short poll interval makes stop() quick: the suite starts and stops many fakes.
         self._thread = threading.Thread(
@@ -394,7 +400,8 @@ class FakeOpenRouter:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{API_PREFIX}"
+        scheme = "https" if self._tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{API_PREFIX}"
 
     @property
     def host(self) -> str:
