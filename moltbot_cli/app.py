@@ -30,7 +30,7 @@ from moltbot_cli.commands import (
     usage_cmd,
 )
 from moltbot_cli.commands.context import AppContext
-from moltbot_cli.console import guard_standard_streams
+from moltbot_cli.console import guard_standard_streams, name_config_in_suggestions, with_config
 from moltbot_cli.errors import ExitCode, MoltbotError, report
 
 app = typer.Typer(
@@ -202,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not os.environ.get(COMPLETE_VAR):
         args = hoist_global_options(args)
     guard_standard_streams()
+    # Every command a hint or note suggests acts on the config this run was given.
+    name_config_in_suggestions(_config_flag(args))
     command = typer.main.get_command(app_for(args))
     unwrap_examples(command)
     try:
@@ -231,10 +233,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         if _wants_verbose(args):
             traceback.print_exc()
         _end_quietly_if_reader_left(sys.stdout.flush)
-        config = _config_flag(args)
-        if config is not None:
-            # A command a hint suggests must act on the same config as this one.
-            error.hint = _with_config(error.hint, config)
+        if error.hint:
+            error.hint = with_config(error.hint)
         sys.exit(report(error))
     except (KeyboardInterrupt, EOFError, Abort):
         print(file=sys.stderr)
@@ -263,14 +263,6 @@ def _config_flag(args: list[str]) -> str | None:
         elif arg.startswith("--config="):
             found = arg.partition("=")[2]
     return found
-
-
-def _with_config(hint: str | None, config: str) -> str | None:
-    if hint is None:
-        return None
-    import shlex
-
-    return hint.replace("`moltbot ", f"`moltbot --config {shlex.quote(config)} ")
 
 
 def _end_quietly_if_reader_left(write: Callable[[], object]) -> None:

@@ -28,6 +28,24 @@ TABLE_GAP = 2  # spaces between aligned columns
 MIN_TEXT_COLUMN = 6  # the narrowest a text column gets before the table may overflow
 # Characters JSON allows raw inside strings that a terminal may still obey.
 _RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
+# The --config this run was given (app.main sets it), else None.
+_config_in_use: str | None = None
+
+
+def name_config_in_suggestions(config: str | None) -> None:
+    """From now on, a `moltbot ...` command a message suggests names `--config config`."""
+    global _config_in_use
+    _config_in_use = config
+
+
+def with_config(text: str) -> str:
+    """`moltbot X` in a message as `moltbot --config F X` when this run has --config F:
+    a command the message suggests must act on the same config as this one."""
+    if _config_in_use is None:
+        return text
+    import shlex
+
+    return text.replace("`moltbot ", f"`moltbot --config {shlex.quote(_config_in_use)} ")
 
 
 class Format(str, Enum):
@@ -304,7 +322,7 @@ class Output:
     # -- messages (stderr) ------------------------------------------------------------
 
     def note(self, text: str) -> None:
-        self.stderr.write(safe_text(text) + "\n")
+        self.stderr.write(safe_text(with_config(text)) + "\n")
         self.stderr.flush()
 
     def stream_aside(self, text: str, *, dim: bool = False) -> None:

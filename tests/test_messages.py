@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
@@ -169,6 +170,36 @@ def test_hints_name_the_config_given_with_the_flag(tmp_path: Path, spelling: lis
     assert result.code == 3
     assert f"`moltbot --config '{broken}' config edit`" in result.stderr
     assert "`moltbot config" not in result.stderr
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_notes_name_the_config_given_with_the_flag(tmp_path: Path, where: str) -> None:
+    config = tmp_path / "my config.json5"
+    quoted = f"'{config}'"
+
+    def moltbot(*args: str, **options: Any) -> Any:
+        flag = ("--config", str(config))
+        return run_moltbot(*(flag + args if where == "before" else args + flag), **options)
+
+    # The warning about a key in plain text suggests two commands: both act on F.
+    stored = moltbot("config", "set", "env.OPENROUTER_API_KEY", TEST_KEY)
+    assert stored.code == 0, stored.stderr
+    assert f"`moltbot --config {quoted} models auth paste-token --provider openrouter`" in (
+        stored.stderr
+    )
+    assert f"`moltbot --config {quoted} config unset env.OPENROUTER_API_KEY`" in stored.stderr
+    # `config validate` ends with a note, not an error, suggesting `config edit`.
+    config.write_text("{ agents: { defaults: { modle: {} } } }")
+    result = moltbot("config", "validate")
+    assert result.code == 3
+    assert result.stderr == (
+        f"{config} has 1 error; fix with `moltbot --config {quoted} config edit`.\n"
+    )
+    for run in (stored, result):
+        assert "`moltbot config" not in run.stderr and "`moltbot models" not in run.stderr
+    # Without the flag, the suggestions stay as they were.
+    plain = run_moltbot("config", "validate", env={"MOLTBOT_CONFIG_PATH": str(config)})
+    assert plain.stderr == f"{config} has 1 error; fix with `moltbot config edit`.\n"
 
 
 # -- messages that said the wrong thing ------------------------------------------------------------
