@@ -5,11 +5,13 @@ traceback reaches a user unless they asked for `--verbose`.
 """
 
 import copy
+import importlib
 import os
 import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import typer
@@ -21,38 +23,54 @@ from typer.core import TyperArgument
 from typer.exceptions import Abort, Exit
 
 from moltbot_cli import __version__
-from moltbot_cli.commands import (
-    chat_cmd,
-    config_cmd,
-    logs_cmd,
-    models_cmd,
-    onboard_cmd,
-    usage_cmd,
-)
 from moltbot_cli.commands.context import AppContext
 from moltbot_cli.console import guard_standard_streams, name_config_in_suggestions, with_config
 from moltbot_cli.errors import ExitCode, MoltbotError, report
 
-app = typer.Typer(
-    name="moltbot",
-    help="Talk to any OpenRouter model from your terminal, and keep models, keys and routing tidy.\n\n"
-    'Start with `moltbot onboard`, then `moltbot chat "hello"`.',
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    pretty_exceptions_show_locals=False,
+ROOT_SETTINGS: dict[str, Any] = {
+    "name": "moltbot",
+    "help": "Talk to any OpenRouter model from your terminal, and keep models, keys and "
+    'routing tidy.\n\nStart with `moltbot onboard`, then `moltbot chat "hello"`.',
+    "no_args_is_help": True,
+    "pretty_exceptions_enable": False,
+    "pretty_exceptions_show_locals": False,
     # Plain help: readable in any terminal and pipe, and it starts without importing rich.
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-app.add_typer(config_cmd.app, name="config")
-app.command("onboard", short_help="Set up your OpenRouter key and a default model.")(
-    onboard_cmd.onboard_command
-)
-app.add_typer(models_cmd.app, name="models")
-app.command("chat", short_help="Ask a model; with no prompt at a terminal, chat.")(chat_cmd.chat)
-app.add_typer(logs_cmd.app, name="logs")
-app.command("usage", short_help="Calls, tokens and cost from the call log, totalled.")(
-    usage_cmd.usage
+    "rich_markup_mode": None,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One command or command group of the root, imported only when a run needs it."""
+
+    name: str
+    module: str  # in moltbot_cli.commands
+    attribute: str  # a Typer app (a group) or the command's function
+    short_help: str | None = None  # commands only; a group's help is its app's
+
+    @property
+    def is_group(self) -> bool:
+        return self.short_help is None
+
+    def load(self) -> Any:
+        module = importlib.import_module(f"moltbot_cli.commands.{self.module}")
+        return getattr(module, self.attribute)
+
+
+# In the order `moltbot --help` lists them.
+ENTRIES = (
+    Entry("config", "config_cmd", "app"),
+    Entry(
+        "onboard",
+        "onboard_cmd",
+        "onboard_command",
+        "Set up your OpenRouter key and a default model.",
+    ),
+    Entry("models", "models_cmd", "app"),
+    Entry("chat", "chat_cmd", "chat", "Ask a model; with no prompt at a terminal, chat."),
+    Entry("logs", "logs_cmd", "app"),
+    Entry("usage", "usage_cmd", "usage", "Calls, tokens and cost from the call log, totalled."),
 )
 
 
@@ -66,7 +84,6 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     config: str | None = typer.Option(
@@ -125,24 +142,50 @@ def _command_word(args: Sequence[str]) -> str | None:
     return None
 
 
-def app_for(args: Sequence[str]) -> typer.Typer:
-    """The root app with only the command this run names; the whole app otherwise.
+def build_app(entries: Sequence[Entry] = ENTRIES, *, shallow: bool = False) -> typer.Typer:
+    """The root app with `entries`; `shallow` leaves out the groups' own commands.
 
     Typer turns every registered command into a click command, with all its parameters,
-    before it parses anything: for the whole tree that is most of what a start-up costs
-    beyond imports, while `moltbot chat hi` needs one command. Pruning is safe because
-    click only ever resolves the first command word against the root: help, completion
-    and unknown or misspelt commands (which have no match here) still get the whole app.
+    before it parses anything, and each command's module is imported to register it.
+    `moltbot chat hi` needs one command, and `moltbot --help` lists only the root's
+    entries, each by its one-line help, so neither pays for the rest.
     """
-    word = None if COMPLETE_VAR in os.environ else _command_word(args)
-    commands = [info for info in app.registered_commands if info.name == word]
-    groups = [info for info in app.registered_groups if info.name == word]
-    if word is None or len(commands) + len(groups) != 1:
-        return app
-    pruned = copy.copy(app)  # shallow: the same callback, settings and sub-apps
-    pruned.registered_commands = commands
-    pruned.registered_groups = groups
-    return pruned
+    root_app = typer.Typer(**ROOT_SETTINGS)
+    root_app.callback()(root)
+    for entry in entries:
+        target = entry.load()
+        if not entry.is_group:
+            root_app.command(entry.name, short_help=entry.short_help)(target)
+            continue
+        if shallow:
+            target = copy.copy(target)  # the same help and settings, no commands
+            target.registered_commands, target.registered_groups = [], []
+        root_app.add_typer(target, name=entry.name)
+    return root_app
+
+
+def app_for(args: Sequence[str]) -> typer.Typer:
+    """The app a run needs: only the command it names, with everything below it.
+
+    Pruning is safe because click only ever resolves the first command word against the
+    root. Shell completion gets the whole app; help, unknown or misspelt commands (which
+    name no entry) get every entry of the root, but not the groups' own commands, which
+    only their own help lists.
+    """
+    if COMPLETE_VAR in os.environ:
+        return build_app()
+    word = _command_word(args)
+    named = [entry for entry in ENTRIES if entry.name == word]
+    if named:
+        return build_app(named)
+    return build_app(shallow=True)
+
+
+def __getattr__(name: str) -> Any:
+    """`app`: the whole app, every command built (for tests, docs and completion)."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def hoist_global_options(args: list[str]) -> list[str]:

@@ -24,6 +24,10 @@ HEAVY = ("httpx", "keyring", "rich", "pydantic", "sqlite3", "jsonschema")
 # A chat needs httpx, and keyring for a stored key; sqlite3 may come with the call log,
 # jsonschema only with --schema.
 CHAT_NEVER = ("rich", "pydantic", "jsonschema")
+# Nor the modules of the other commands: only the named command's module is imported.
+OTHER_COMMANDS = tuple(
+    f"moltbot_cli.commands.{name}_cmd" for name in ("config", "models", "logs", "onboard", "usage")
+)
 PROBE = """
 import json, sys
 heavy = set(json.loads(sys.argv[2]))
@@ -33,7 +37,10 @@ try:
     main()
 except SystemExit:
     pass
-loaded = sorted({name.split(".")[0] for name in sys.modules} & heavy)
+loaded = sorted(
+    name for name in sys.modules
+    if name.split(".")[0] in heavy or name in heavy
+)
 print("LOADED:" + json.dumps(loaded), file=sys.__stderr__)
 """
 
@@ -48,7 +55,7 @@ def imported(args: list[str], libraries: tuple[str, ...]) -> list[str]:
     )
     (report,) = [line for line in result.stderr.splitlines() if line.startswith("LOADED:")]
     loaded: list[str] = json.loads(report.removeprefix("LOADED:"))
-    return loaded
+    return sorted({name if name in libraries else name.split(".")[0] for name in loaded})
 
 
 @pytest.mark.parametrize(
@@ -77,7 +84,7 @@ def test_a_chat_imports_only_what_a_chat_needs(
     fake_openrouter: FakeOpenRouter, keyring_file: Path
 ) -> None:
     keyring_file.write_text(json.dumps({"moltbot/openrouter": TEST_KEY}))
-    loaded = imported(["chat", "hi"], ("httpx", "keyring", *CHAT_NEVER))
+    loaded = imported(["chat", "hi"], ("httpx", "keyring", *CHAT_NEVER, *OTHER_COMMANDS))
     assert loaded == ["httpx", "keyring"]
     assert len(fake_openrouter.chat_bodies()) == 1  # it did chat
 
@@ -108,9 +115,28 @@ def test_a_run_builds_only_its_command_and_answers_the_same(
     assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output)
 
 
+def test_config_get_imports_no_other_command() -> None:
+    others = tuple(name for name in OTHER_COMMANDS if "config" not in name)
+    loaded = imported(["config", "get", "agents"], (*others, "moltbot_cli.commands.chat_cmd"))
+    assert loaded == []
+
+
 @pytest.mark.parametrize(
     "args",
     [[], ["--help"], ["-h", "chat"], ["chta", "hi"], ["--", "chat"], ["--bogus", "chat"]],
 )
-def test_help_and_unknown_commands_get_the_whole_app(args: list[str]) -> None:
-    assert app_for(args) is app
+def test_help_and_unknown_commands_get_every_entry_of_the_root(args: list[str]) -> None:
+    built = app_for(args)
+    names = [info.name for info in (*built.registered_commands, *built.registered_groups)]
+    whole = [info.name for info in (*app.registered_commands, *app.registered_groups)]
+    assert names == whole
+    runner = CliRunner()
+    shown, full = runner.invoke(built, args), runner.invoke(app, args)
+    assert (shown.exit_code, shown.output) == (full.exit_code, full.output)
+
+
+def test_the_root_help_does_not_build_the_groups_commands() -> None:
+    built = app_for(["--help"])
+    assert all(not group.typer_instance.registered_commands for group in built.registered_groups)
+    # ... while the groups themselves keep theirs, for the runs that name them
+    assert all(group.typer_instance.registered_commands for group in app.registered_groups)
