@@ -187,6 +187,7 @@ class Output:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self._rich_stdout: Console | None = None
+        self._wraps = False  # see wrap_for_people
 
     @property
     def is_json(self) -> bool:
@@ -220,8 +221,33 @@ class Output:
 
     # -- results (stdout) -------------------------------------------------------------
 
+    def wrap_for_people(self) -> None:
+        """From now on, notes and lines that reach a terminal are wrapped to its width.
+
+        For the onboarding wizard: long sentences read by a person, not parsed by a
+        script. Other commands keep their lines whole (a pipe or a log wants them so).
+        """
+        self._wraps = True
+
+    def prose_width(self) -> int | None:
+        """The width notes are wrapped to: stderr's terminal, once wrap_for_people is on."""
+        if not self._wraps:
+            return None
+        from moltbot_cli.wrapping import terminal_columns
+
+        return terminal_columns(self.stderr)
+
+    def _wrapped(self, text: str, stream: IO[str]) -> str:
+        # Results on stdout are wrapped only in the human format: --plain is for scripts.
+        if not self._wraps or (stream is self.stdout and self.format is not Format.HUMAN):
+            return text
+        from moltbot_cli.wrapping import terminal_columns, wrap_text
+
+        width = terminal_columns(stream)
+        return wrap_text(text, width) if width else text
+
     def line(self, text: str = "") -> None:
-        self.stdout.write(safe_text(text) + "\n")
+        self.stdout.write(self._wrapped(safe_text(text), self.stdout) + "\n")
 
     def stream_text(self, text: str) -> None:
         """Write a piece of a streamed reply at once, without buffering it.
@@ -322,7 +348,7 @@ class Output:
     # -- messages (stderr) ------------------------------------------------------------
 
     def note(self, text: str) -> None:
-        self.stderr.write(safe_text(with_config(text)) + "\n")
+        self.stderr.write(self._wrapped(safe_text(with_config(text)), self.stderr) + "\n")
         self.stderr.flush()
 
     def stream_aside(self, text: str, *, dim: bool = False) -> None:

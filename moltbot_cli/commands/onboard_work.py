@@ -35,7 +35,7 @@ from moltbot_cli.config.settings import (
 from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import AuthError, MoltbotError, UsageError
 from moltbot_cli.masking import mask_key
-from moltbot_cli.openrouter.server import belonging_to
+from moltbot_cli.openrouter.server import belonging_to, opening
 from moltbot_cli.vocabulary import refs
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ AUTH_PROFILE = {"provider": "openrouter", "mode": "api_key"}
 EMPTY_CONFIG = "{\n}\n"
 NEXT_STEP = 'moltbot chat "hello"'
 MATCHES_SHOWN = 12
+ANSWER_ROOM = 12  # columns left after a wrapped question for the answer typed there
 
 
 @dataclass
@@ -500,6 +501,7 @@ class Wizard:
         self.settings = settings
         self.model = model
         self.online = not options.skip_validate
+        out.wrap_for_people()  # its sentences and lists, wrapped to the terminal's width
 
     def run(self) -> Plan:
         self.out.note(
@@ -526,13 +528,28 @@ class Wizard:
     def _ask(self, text: str, default: str = "", *, hide: bool = False) -> str:
         import typer
 
-        answer = typer.prompt(text, default=default, show_default=False, hide_input=hide, err=True)
+        answer = typer.prompt(
+            self._question(text, ": "),
+            default=default,
+            show_default=False,
+            hide_input=hide,
+            err=True,
+        )
         return str(answer).strip()
 
     def _confirm(self, text: str, default: bool) -> bool:
         import typer
 
-        return bool(typer.confirm(text, default=default, err=True))
+        return bool(typer.confirm(self._question(text, " [Y/n]: "), default=default, err=True))
+
+    def _question(self, text: str, suffix: str) -> str:
+        """A question wrapped so that it, what the prompt adds and a short answer fit."""
+        width = self.out.prose_width()
+        if width is None:
+            return text
+        from moltbot_cli.wrapping import wrap_text
+
+        return wrap_text(text, width - len(suffix) - ANSWER_ROOM)
 
     # -- the key ----------------------------------------------------------------------------
 
@@ -696,11 +713,18 @@ class Wizard:
                 continue
             shown = [refs.ref_for_id(item["id"]) for item in matches[:MATCHES_SHOWN]]
             for number, item in enumerate(matches[:MATCHES_SHOWN], start=1):
-                self.out.note(f"  {number:>2}. {describe_model(item)}")
+                self._row(f"  {number:>2}. {shown[number - 1]}", *describe_model(item))
             if len(matches) > MATCHES_SHOWN:
                 self.out.note(
                     f"  … and {len(matches) - MATCHES_SHOWN} more; add words to narrow it down."
                 )
+
+    def _row(self, head: str, name: str, figures: str) -> None:
+        """One row of a list to pick from, fitted to the terminal: the name gives way."""
+        from moltbot_cli.wrapping import fit_row
+
+        for line in fit_row(head, name, figures, self.out.prose_width()):
+            self.out.note(line)
 
     def _exact(self, answer: str, by_ref: dict[str, dict[str, Any]]) -> str | None:
         try:
@@ -727,17 +751,24 @@ class Wizard:
                 self.out.spinner("Finding the providers that serve it…"),
             ):
                 data = client.model_endpoints(refs.wire_id(ref))
+                server = client.server
         except MoltbotError as error:
             self.out.note(f"Could not list its providers ({error.message}); skipping routing.")
             return {}
         providers = providers_of(data)
         if not providers:
-            self.out.note("OpenRouter lists no providers for it; skipping routing.")
+            self.out.note(f"{opening(server)} lists no providers for it; skipping routing.")
             return {}
         self.out.note(f"Providers serving {ref}:")
-        for number, (slug, description) in enumerate(providers, start=1):
-            self.out.note(f"  {number:>2}. {slug:<24} {description}")
-        slugs = [slug for slug, _ in providers]
+        from moltbot_cli.wrapping import fit_table
+
+        rows = [
+            (f"  {number:>2}. {slug}", name, figures)
+            for number, (slug, name, figures) in enumerate(providers, start=1)
+        ]
+        for line in fit_table(rows, self.out.prose_width()):
+            self.out.note(line)
+        slugs = [slug for slug, _, _ in providers]
         routing: dict[str, list[str]] = {}
         only = self._slugs(
             "Only use these (numbers or slugs, comma-separated; Enter for any)", slugs
@@ -816,43 +847,42 @@ def _tokens(count: int) -> str:
     return f"{count // 1000}k" if count >= 1000 else str(count)
 
 
-def describe_model(item: dict[str, Any]) -> str:
-    ref = refs.ref_for_id(item["id"])
-    parts = [ref]
+def describe_model(item: dict[str, Any]) -> tuple[str, str]:
+    """A model's `(name)` and its figures (prices, context), two spaces between figures."""
     name = item.get("name")
-    if isinstance(name, str) and name:
-        parts.append(f"({name})")
+    figures = []
     prompt, completion = _prices(item)
     if prompt and completion:
-        parts.append(
+        figures.append(
             "free"
             if prompt == completion == "free"
             else f"{prompt}/{completion} per M tokens in/out"
         )
     context = item.get("context_length")
     if isinstance(context, int) and context > 0:
-        parts.append(f"{_tokens(context)} context")
-    return "  ".join(parts)
+        figures.append(f"{_tokens(context)} context")
+    return (f"({name})" if isinstance(name, str) and name else ""), "  ".join(figures)
 
 
-def providers_of(data: dict[str, Any]) -> list[tuple[str, str]]:
-    """(slug, description) for each endpoint with a slug, once each, in OpenRouter's order."""
+def providers_of(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(slug, provider name, figures) for each endpoint with a slug, once each, in the
+    server's order."""
     endpoints = data.get("endpoints")
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, str]] = {}
     for endpoint in endpoints if isinstance(endpoints, list) else []:
         if not isinstance(endpoint, dict):
             continue
         slug = endpoint.get("tag")
         if not isinstance(slug, str) or not slug or slug in found:
             continue
-        bits = [str(endpoint.get("provider_name") or "")]
+        bits = []
         if endpoint.get("quantization") not in (None, "", "unknown"):
             bits.append(str(endpoint["quantization"]))
         prompt, completion = _prices(endpoint)
         if prompt and completion:
             bits.append(f"{prompt}/{completion} per M")
-        found[slug] = "  ".join(bit for bit in bits if bit)
-    return list(found.items())
+        found[slug] = (str(endpoint.get("provider_name") or ""), "  ".join(bits))
+    return [(slug, name, figures) for slug, (name, figures) in found.items()]
 
 
 def parse_selection(answer: str, choices: list[str]) -> list[str]:
