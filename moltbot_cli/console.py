@@ -12,7 +12,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from enum import Enum
 from typing import IO, TYPE_CHECKING, Any, TextIO, cast
@@ -257,12 +257,21 @@ class Output:
         and on a terminal, control sequences other than newline and tab are shown
         escaped rather than obeyed (a reply must not clear the screen or retitle it).
         """
+        self.text_streamer()(text)
+
+    def text_streamer(self) -> Callable[[str], None]:
+        """`stream_text` with stdout looked at once: a reply comes in thousands of pieces,
+        and asking whether stdout is a terminal costs a system call each time."""
         from moltbot_cli.sanitize import fix_surrogates, visible_controls
 
-        self.stdout.write(
-            visible_controls(text) if self.stdout_is_terminal else fix_surrogates(text)
-        )
-        self.stdout.flush()
+        clean = visible_controls if self.stdout_is_terminal else fix_surrogates
+        write, flush = self.stdout.write, self.stdout.flush
+
+        def stream(text: str) -> None:
+            write(clean(text))
+            flush()
+
+        return stream
 
     def json(self, payload: Any) -> None:
         """One whole JSON document: rendered first, then written at once, never half.

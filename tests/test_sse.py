@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moltbot_cli.openrouter.sse import SSEEvent, SSEParser
+from moltbot_cli.openrouter.sse import SSEEvent, SSEOverflow, SSEParser
 
 
 def parse(*chunks: bytes) -> list[SSEEvent]:
@@ -208,3 +209,35 @@ def test_a_chat_stream_reassembles_to_the_same_text_however_split(
     assert events[-1].data == "[DONE]"
     text = "".join(json.loads(e.data)["choices"][0]["delta"]["content"] for e in events[:-1])
     assert text == "".join(pieces)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stream=streams(), cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=4))
+def test_one_event_per_network_read_yields_the_same_events(
+    stream: tuple[bytes, list[SSEEvent]], cuts: list[int]
+) -> None:
+    """Reads that end where events end, as a server's writes usually arrive, take the
+    parser's quick path for a lone `data:` event; the events are the same."""
+    import re
+
+    data, expected = stream
+    chunks = [
+        piece
+        for part in re.split(rb"(?<=\n\n)", data)
+        for piece in split_at(part, cuts[:1])
+        if piece
+    ]
+    assert b"".join(chunks) == data
+    assert parse(*chunks) == expected
+
+
+def test_the_quick_path_keeps_the_size_limits() -> None:
+    parser = SSEParser(max_line=20, max_event=12)
+    parser.feed(b": start\n\n")
+    assert parser.feed(b"data: 12345678901\n\n") == [SSEEvent("12345678901")]
+    with pytest.raises(SSEOverflow):
+        parser.feed(b"data: 123456789012\n\n")
+    parser = SSEParser(max_line=10)
+    parser.feed(b": start\n\n")
+    with pytest.raises(SSEOverflow):
+        parser.feed(b"data: 12345\n\n")

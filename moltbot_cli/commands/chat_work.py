@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -251,11 +251,12 @@ def show_reply(
     thinking = reasoning or ReasoningOnStderr(out, shown=False)
     try:
         while not isinstance(item, Served):
-            if isinstance(item, Reasoning):
-                thinking.write(item.text)
-            elif isinstance(item, str):
-                thinking.end()
+            if isinstance(item, str):
+                if thinking.began:
+                    thinking.end()
                 shown.write(item)
+            elif isinstance(item, Reasoning):
+                thinking.write(item.text)
             item = next(items)
     except (MoltbotError, KeyboardInterrupt) as error:
         if out.is_json and isinstance(error, MoltbotError):
@@ -283,11 +284,14 @@ class ReplyOnStdout:
         self.out = out
         self.began = False
         self._tail = ""
+        self._stream: Callable[[str], None] | None = None
 
     def write(self, text: str) -> None:
-        if self.out.is_json or not text:
+        if not text or self.out.is_json:
             return
-        self.out.stream_text(text)
+        if self._stream is None:
+            self._stream = self.out.text_streamer()
+        self._stream(text)
         self.began, self._tail = True, text[-1]
 
     def end(self) -> None:

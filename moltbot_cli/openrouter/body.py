@@ -41,6 +41,17 @@ def decoded_chunks(response: httpx.Response, limit: int, deadline: float) -> Ite
     """The body's bytes, decompressed, in pieces; at most `limit` of them, until `deadline`."""
     inflate = _inflater(response.headers.get("content-encoding", ""))
     total = 0
+    if inflate.decoder is None:
+        # Not compressed, as streams are: each piece as it came, with the same bounds.
+        for raw in response.iter_raw():
+            if raw:
+                total += len(raw)
+                if total > limit:
+                    raise BodyTooLarge(limit)
+                yield raw
+            if time.monotonic() > deadline:
+                raise DeadlinePassed
+        return
     for raw in response.iter_raw():
         for piece in inflate(raw):
             total += len(piece)

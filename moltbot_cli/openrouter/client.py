@@ -480,7 +480,10 @@ class OpenRouterClient:
                     # text over first, so the caller shows it before the error.
                     yield from _coalesced(pieces)
                     raise
-                yield from _coalesced(pieces)
+                if len(pieces) == 1:
+                    yield pieces[0]  # the usual case: one event per read
+                elif pieces:
+                    yield from _coalesced(pieces)
                 if reader.done:
                     break
             else:
@@ -754,6 +757,7 @@ class _StreamReader:
         self.reasoning: list[str] = []
         self.citations: list[dict[str, str]] = []
         self._high = ""  # half of a surrogate pair, held for the next delta
+        self._seen: tuple[Any, Any] = (None, None)  # the raw model and provider last read
 
     def take(self, event: SSEEvent, *, last: bool) -> list[str | Reasoning]:
         """The reasoning and text this event adds; raises on an error event or unreadable data."""
@@ -776,33 +780,44 @@ class _StreamReader:
             )
         if chunk.get("error"):
             raise errors.error_for_stream_event(chunk, model=self.name, output_began=self.began)
-        self.id = self.id or _text(chunk.get("id"))
-        self.served_by = _text(chunk.get("model")) or self.served_by
-        self.provider = _text(chunk.get("provider")) or self.provider
-        if isinstance(chunk.get("usage"), dict):
-            self.usage = chunk["usage"]
+        # Every event repeats the id, model and provider: read them when they change.
+        if self.id is None:
+            self.id = _text(chunk.get("id"))
+        served_by, provider = chunk.get("model"), chunk.get("provider")
+        if served_by != self._seen[0] or provider != self._seen[1]:
+            self._seen = (served_by, provider)
+            self.served_by = _text(served_by) or self.served_by
+            self.provider = _text(provider) or self.provider
+        usage = chunk.get("usage")
+        if usage is not None and isinstance(usage, dict):
+            self.usage = usage
         choices = chunk.get("choices")
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             return []
         choice = choices[0]
-        reason = _text(choice.get("finish_reason"))
-        if reason == "error":
-            raise errors.error_for_stream_event(
-                {"error": {"message": 'the model stopped with finish_reason "error"'}},
-                model=self.name,
-                output_began=self.began,
-            )
-        self.finish_reason = reason or self.finish_reason
+        reason = choice.get("finish_reason")
+        if reason is not None:
+            reason = _text(reason)
+            if reason == "error":
+                raise errors.error_for_stream_event(
+                    {"error": {"message": 'the model stopped with finish_reason "error"'}},
+                    model=self.name,
+                    output_began=self.began,
+                )
+            self.finish_reason = reason or self.finish_reason
         delta = choice.get("delta")
         if not isinstance(delta, dict):
             return []
         found: list[str | Reasoning] = []
-        thought = _reasoning_text(delta)
-        if thought:
-            thought = fix_surrogates(thought)
-            self.reasoning.append(thought)
-            found.append(Reasoning(thought))
-        add_citations(self.citations, delta.get("annotations"))
+        if "reasoning" in delta or "reasoning_details" in delta:
+            thought = _reasoning_text(delta)
+            if thought:
+                thought = fix_surrogates(thought)
+                self.reasoning.append(thought)
+                found.append(Reasoning(thought))
+        annotations = delta.get("annotations")
+        if annotations is not None:
+            add_citations(self.citations, annotations)
         content = delta.get("content")
         if delta.get("tool_calls"):
             self.tool_calls = True

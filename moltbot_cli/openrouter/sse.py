@@ -58,7 +58,22 @@ class SSEParser:
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Take the next bytes from the network; return the events they completed."""
-        return self._take(self._decoder.decode(chunk))
+        text = self._decoder.decode(chunk)
+        if (
+            # The usual read of a chat stream: one whole `data: ...` event and nothing
+            # else, with nothing pending from earlier reads. The general path would make
+            # the same event, only slower.
+            self._started
+            and not (self._partial or self._data or self._event or self._skip_newline)
+            and text.startswith("data: ")
+            and text.endswith("\n\n")
+            and text.count("\n") == 2
+            and "\r" not in text
+            and len(text) - 2 <= self.max_line
+            and len(text) - 7 <= self.max_event
+        ):
+            return [SSEEvent(text[6:-2], "message", self._last_id)]
+        return self._take(text)
 
     def close(self) -> list[SSEEvent]:
         """The stream ended: return what is left, including an unterminated last event."""
