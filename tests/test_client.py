@@ -221,6 +221,20 @@ def test_an_empty_stream_that_answers_unstreamed_gives_the_reply(
     assert pieces == [result.content] == [f"Hello from {MODEL}!"]
 
 
+def test_an_empty_reply_is_handed_over_for_the_caller_to_judge(
+    fake_openrouter: FakeOpenRouter,
+) -> None:
+    # The wire client reports what came; that a blank 200 fails a chat is request/walk.py's.
+    fake_openrouter.replies[MODEL] = ""
+    with make_client(fake_openrouter) as client:
+        pieces, streamed = stream_pieces(client, BODY)
+        whole = ChatResult.from_completion(client.complete(BODY))
+    assert pieces == []
+    for result in (streamed, whole):
+        assert isinstance(result, ChatResult)
+        assert result.empty and result.content == "" and result.finish_reason == "stop"
+
+
 def test_mid_stream_error_carries_the_server_message(fake_openrouter: FakeOpenRouter) -> None:
     fake_openrouter.fail("error_mid_stream")
     with make_client(fake_openrouter) as client:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from moltbot_cli.errors import MoltbotError, RateLimitedError, UpstreamError, UsageError
 from moltbot_cli.openrouter import availability
 from moltbot_cli.openrouter.catalogue import price_per_million
+from moltbot_cli.openrouter.errors import empty_reply
 from moltbot_cli.openrouter.server import OPENROUTER, opening
 from moltbot_cli.vocabulary import refs
 
@@ -206,6 +207,15 @@ def _message(payload: dict[str, Any]) -> dict[str, Any]:
     return message if isinstance(message, dict) else {}
 
 
+def _replied(client: Completer, candidate: Candidate) -> bool:
+    payload = _ask(client, candidate, {"messages": [{"role": "user", "content": "Say OK."}]})
+    if not _message(payload).get("content"):
+        # Said in the table's note, as any other failed probe is.
+        reason = payload["choices"][0].get("finish_reason")
+        raise empty_reply(candidate.ref, reason if isinstance(reason, str) else None)
+    return True
+
+
 def _outcome(candidate: Candidate, what: str, probe: Any) -> Outcome:
     """Run one probe; a failure is recorded, never raised."""
     try:
@@ -221,13 +231,7 @@ def _outcome(candidate: Candidate, what: str, probe: Any) -> Outcome:
 def probe(client: Completer, candidate: Candidate) -> Candidate:
     """A reply first; only a model that answers is asked for a tool call and an image."""
     started = time.monotonic()
-    candidate.reply = _outcome(
-        candidate,
-        "reply",
-        lambda: _message(
-            _ask(client, candidate, {"messages": [{"role": "user", "content": "Say OK."}]})
-        ).get("content"),
-    )
+    candidate.reply = _outcome(candidate, "reply", lambda: _replied(client, candidate))
     candidate.seconds = time.monotonic() - started
     if candidate.reply != "ok":
         skipped: Outcome = "skipped"

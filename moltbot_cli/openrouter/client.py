@@ -84,6 +84,13 @@ class ChatResult:
     usage: dict[str, Any] | None
     reasoning: str | None = None
     citations: list[dict[str, str]] = field(default_factory=list)
+    tool_calls: bool = False  # the model asked for a tool: a reply even without text
+
+    @property
+    def empty(self) -> bool:
+        """No text and no tool call: nothing a caller can use (whether that is a failure
+        is the caller's to decide; see request/walk.py)."""
+        return not self.content and not self.tool_calls
 
     def as_json(self) -> dict[str, Any]:
         shown: dict[str, Any] = {
@@ -117,6 +124,7 @@ class ChatResult:
             usage=payload.get("usage") if isinstance(payload.get("usage"), dict) else None,
             reasoning=_reasoning_text(message) if isinstance(message, dict) else None,
             citations=citations,
+            tool_calls=bool(message.get("tool_calls")) if isinstance(message, dict) else False,
         )
 
 
@@ -850,8 +858,6 @@ class _StreamReader:
     def result(self) -> ChatResult:
         if not self.done and self.finish_reason is None:
             raise errors.cut_off(self.name, output_began=self.began)
-        if not self.parts and not self.tool_calls:
-            raise errors.empty_reply(self.name, self.finish_reason)
         return ChatResult(
             id=self.id,
             model=self.served_by or self.model,
@@ -861,6 +867,7 @@ class _StreamReader:
             usage=self.usage,
             reasoning="".join(self.reasoning) or None,
             citations=self.citations,
+            tool_calls=self.tool_calls,
         )
 
 
@@ -905,13 +912,6 @@ def _checked_completion(payload: Any, model: str | None, server: str) -> dict[st
             model=model,
             output_began=False,
         )
-    message = choice.get("message")
-    if not isinstance(message, dict) or not (
-        (isinstance(message.get("content"), str) and message["content"])
-        or message.get("tool_calls")
-    ):
-        reason = choice.get("finish_reason")
-        raise errors.empty_reply(model, reason if isinstance(reason, str) else None)
     return payload
 
 

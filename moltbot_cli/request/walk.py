@@ -65,16 +65,24 @@ def converse(
             if options.stream:
                 for item in client.stream_chat(body, name=ref):
                     if isinstance(item, ChatResult):
-                        yield Served(ref, item, fallback=index > 0)
+                        yield Served(ref, _not_empty(item, ref), fallback=index > 0)
                         return
                     # Reasoning goes to stderr: only reply text on stdout rules out a fallback.
                     began = began or isinstance(item, str)
                     yield item
             else:
                 result = ChatResult.from_completion(client.complete(body, name=ref))
-                yield Served(ref, result, fallback=index > 0)
+                yield Served(ref, _not_empty(result, ref), fallback=index > 0)
                 return
         except MoltbotError as error:
             if began or not errors.falls_back(error) or index == len(chain) - 1:
                 raise
             yield Failover(ref, error, chain[index + 1])
+
+
+def _not_empty(result: ChatResult, ref: str) -> ChatResult:
+    """A 200 with no text and no tool call fails like an unavailable model (exit 7), so
+    the next fallback is tried: a chat has nothing to show for it."""
+    if result.empty:
+        raise errors.empty_reply(ref, result.finish_reason)
+    return result
