@@ -1,191 +1,34 @@
-"""The root command: global options, the command groups, and the one exit path.
+"""The program's entry point and its one exit path.
 
 `main()` is the only place where failures become exit codes and stderr lines; no
-traceback reaches a user unless they asked for `--verbose`.
+traceback reaches a user unless they asked for `--verbose`. A plain chat is parsed by
+commands/chat_args.py and run without Typer; everything else goes through the Typer
+root in root.py.
 """
 
-import copy
-import importlib
 import os
-import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import typer
-
-# Typer carries its own copy of click; its usage errors are ClickExceptions.
-from typer import _click as click
-from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption
-from typer.core import TyperArgument
-from typer.exceptions import Abort, Exit
-
-from moltbot_cli import __version__
-from moltbot_cli.commands.context import AppContext
 from moltbot_cli.console import guard_standard_streams, name_config_in_suggestions, with_config
 from moltbot_cli.errors import ExitCode, MoltbotError, report
 
-ROOT_SETTINGS: dict[str, Any] = {
-    "name": "moltbot",
-    "help": "Talk to any OpenRouter model from your terminal, and keep models, keys and "
-    'routing tidy.\n\nStart with `moltbot onboard`, then `moltbot chat "hello"`.',
-    "no_args_is_help": True,
-    "pretty_exceptions_enable": False,
-    "pretty_exceptions_show_locals": False,
-    # Plain help: readable in any terminal and pipe, and it starts without importing rich.
-    "rich_markup_mode": None,
-    "context_settings": {"help_option_names": ["-h", "--help"]},
-}
+COMPLETE_VAR = "_MOLTBOT_COMPLETE"  # set when the shell asks for completions (as in root.py)
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One command or command group of the root, imported only when a run needs it."""
+def __getattr__(name: str) -> Any:
+    """`app`, `app_for`, `build_app`: the Typer root's, for whoever looks for them here."""
+    if name in ("app", "app_for", "build_app"):
+        from moltbot_cli import root
 
-    name: str
-    module: str  # in moltbot_cli.commands
-    attribute: str  # a Typer app (a group) or the command's function
-    short_help: str | None = None  # commands only; a group's help is its app's
-
-    @property
-    def is_group(self) -> bool:
-        return self.short_help is None
-
-    def load(self) -> Any:
-        module = importlib.import_module(f"moltbot_cli.commands.{self.module}")
-        return getattr(module, self.attribute)
-
-
-# In the order `moltbot --help` lists them.
-ENTRIES = (
-    Entry("config", "config_cmd", "app"),
-    Entry(
-        "onboard",
-        "onboard_cmd",
-        "onboard_command",
-        "Set up your OpenRouter key and a default model.",
-    ),
-    Entry("models", "models_cmd", "app"),
-    Entry("chat", "chat_cmd", "chat", "Ask a model; with no prompt at a terminal, chat."),
-    Entry("logs", "logs_cmd", "app"),
-    Entry("usage", "usage_cmd", "usage", "Calls, tokens and cost from the call log, totalled."),
-)
-
-
-GLOBAL_OPTIONS = ("--config", "-v", "--verbose", "--version")
-COMPLETE_VAR = "_MOLTBOT_COMPLETE"  # set when the shell asks for completions
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        print(f"moltbot {__version__}")
-        raise typer.Exit()
-
-
-def root(
-    ctx: typer.Context,
-    config: str | None = typer.Option(
-        None,
-        "--config",
-        metavar="PATH",
-        help="Config file to use (default: $MOLTBOT_CONFIG_PATH, then the user config dir).",
-    ),
-    verbose: bool = typer.Option(
-        False, "-v", "--verbose", help="Trace requests and responses on stderr (key masked)."
-    ),
-    version: bool = typer.Option(
-        False,
-        "--version",
-        callback=_print_version,
-        is_eager=True,
-        help="Print the version and exit.",
-    ),
-) -> None:
-    ctx.obj = AppContext(config_override=config, verbose=verbose)
+        return getattr(root, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _wants_verbose(args: Sequence[str]) -> bool:
     return any(arg in ("-v", "--verbose") for arg in args)
-
-
-def _invoke(command: click.Command, args: list[str]) -> Any:
-    """Run the command as Typer's `main()` would, minus its closed-pipe handling.
-
-    Typer's `main()` turns a reader that went away (EPIPE) into exit 1 before any handler
-    of ours could see it; here it reaches `main()` below, which makes it exit 0.
-    """
-    if os.environ.get(COMPLETE_VAR):
-        # Shell completion: Typer's own path prints the candidates and exits.
-        return command.main(args=args, prog_name="moltbot")
-    try:
-        with command.make_context("moltbot", args) as ctx:
-            return command.invoke(ctx)
-    except Exit as done:
-        return done.exit_code
-
-
-def _command_word(args: Sequence[str]) -> str | None:
-    """The command a run names (`chat` in `moltbot --config x chat hi`), if nothing else
-    before it could change what the root does (help, an unknown option, `--`)."""
-    words = iter(args)
-    for arg in words:
-        if arg == "--config":
-            next(words, None)
-        elif arg in ("-v", "--verbose", "--version") or arg.startswith("--config="):
-            continue
-        elif arg.startswith("-"):
-            return None
-        else:
-            return arg
-    return None
-
-
-def build_app(entries: Sequence[Entry] = ENTRIES, *, shallow: bool = False) -> typer.Typer:
-    """The root app with `entries`; `shallow` leaves out the groups' own commands.
-
-    Typer turns every registered command into a click command, with all its parameters,
-    before it parses anything, and each command's module is imported to register it.
-    `moltbot chat hi` needs one command, and `moltbot --help` lists only the root's
-    entries, each by its one-line help, so neither pays for the rest.
-    """
-    root_app = typer.Typer(**ROOT_SETTINGS)
-    root_app.callback()(root)
-    for entry in entries:
-        target = entry.load()
-        if not entry.is_group:
-            root_app.command(entry.name, short_help=entry.short_help)(target)
-            continue
-        if shallow:
-            target = copy.copy(target)  # the same help and settings, no commands
-            target.registered_commands, target.registered_groups = [], []
-        root_app.add_typer(target, name=entry.name)
-    return root_app
-
-
-def app_for(args: Sequence[str]) -> typer.Typer:
-    """The app a run needs: only the command it names, with everything below it.
-
-    Pruning is safe because click only ever resolves the first command word against the
-    root. Shell completion gets the whole app; help, unknown or misspelt commands (which
-    name no entry) get every entry of the root, but not the groups' own commands, which
-    only their own help lists.
-    """
-    if COMPLETE_VAR in os.environ:
-        return build_app()
-    word = _command_word(args)
-    named = [entry for entry in ENTRIES if entry.name == word]
-    if named:
-        return build_app(named)
-    return build_app(shallow=True)
-
-
-def __getattr__(name: str) -> Any:
-    """`app`: the whole app, every command built (for tests, docs and completion)."""
-    if name == "app":
-        return build_app()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
@@ -213,65 +56,26 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return hoisted + rest
 
 
-def _plain_metavar(self: TyperArgument, ctx: click.Context, *, usage: bool = False) -> str:
-    """`PATH`, `[PROMPT...]`: Typer writes a required argument as `{PATH}`, which reads
-    like a set to pick from and is not how the rest of the help (or any man page) spells it."""
-    var = self.metavar if self.metavar is not None else (self.name or "").upper()
-    if self.nargs != 1 and not var.endswith("..."):
-        var += "..."
-    if usage and not self.required and not var.startswith("["):
-        var = f"[{var}]"
-    return var
-
-
-TyperArgument.make_metavar = _plain_metavar  # type: ignore[method-assign]
-
-_ONE_LINE_EXAMPLE = re.compile(r"^([ \t]*)(Examples?:)[ \t]+(\S.*)$", re.MULTILINE)
-
-
-def unwrap_examples(command: click.Command) -> None:
-    """`Example: moltbot ...` lines become blocks Click never re-wraps, so no example is
-    broken in the middle of a command at any terminal width."""
-    if command.help:
-        command.help = _ONE_LINE_EXAMPLE.sub(
-            lambda m: f"{m[1]}{m[2]}\n\n{m[1]}\b\n{m[1]}  {m[3]}", command.help
-        )
-    for sub in getattr(command, "commands", {}).values():
-        unwrap_examples(sub)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not os.environ.get(COMPLETE_VAR):
+    completing = bool(os.environ.get(COMPLETE_VAR))
+    if not completing:
         args = hoist_global_options(args)
     guard_standard_streams()
     # Every command a hint or note suggests acts on the config this run was given.
     name_config_in_suggestions(_config_flag(args))
-    command = typer.main.get_command(app_for(args))
-    unwrap_examples(command)
     try:
-        result = _invoke(command, list(args))  # Click consumes the list it parses
+        from moltbot_cli.commands import chat_args
+
+        chat = None if completing else chat_args.parse(args)
+        if chat is not None:
+            chat.run()
+            result = None
+        else:
+            from moltbot_cli import root
+
+            result = root.run(args)
         sys.stdout.flush()  # a reader that left shows up here, while it can still be handled
-    except NoArgsIsHelpError as error:
-        # A bare `moltbot` or `moltbot models` asks what there is: help, not a complaint.
-        help_text = error.format_message()
-        _end_quietly_if_reader_left(lambda: print(help_text, flush=True))
-        sys.exit(ExitCode.OK)
-    except ClickException as error:
-        _end_quietly_if_reader_left(sys.stdout.flush)
-        print(f"Error: {error.format_message()}", file=sys.stderr)
-        context = getattr(error, "ctx", None)
-        if isinstance(error, NoSuchOption) and error.option_name in GLOBAL_OPTIONS:
-            option = error.option_name + (" PATH" if error.option_name == "--config" else "")
-            where = context.command_path.partition(" ")[2] if context else "COMMAND"
-            print(
-                f"{error.option_name} is a global option: put it before the command, "
-                f"e.g. moltbot {option} {where} ...",
-                file=sys.stderr,
-            )
-        elif context is not None:
-            print(f"Try '{context.command_path} --help' for help.", file=sys.stderr)
-        sys.exit(error.exit_code)
     except MoltbotError as error:
         if _wants_verbose(args):
             traceback.print_exc()
@@ -279,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if error.hint:
             error.hint = with_config(error.hint)
         sys.exit(report(error))
-    except (KeyboardInterrupt, EOFError, Abort):
+    except (KeyboardInterrupt, EOFError):
         print(file=sys.stderr)
         sys.exit(ExitCode.INTERRUPTED)
     except BrokenPipeError:
@@ -287,12 +91,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         _stdout_to_devnull()
         sys.exit(ExitCode.OK)
     except Exception as error:
+        code = _click_exit_code(error)
+        if code is not None:
+            sys.exit(code)
         if _wants_verbose(args):
             traceback.print_exc()
         print(f"Error: unexpected failure: {type(error).__name__}: {error}", file=sys.stderr)
         print("This is a bug in moltbot; run again with --verbose for details.", file=sys.stderr)
         sys.exit(ExitCode.FAILURE)
     sys.exit(result if isinstance(result, int) else ExitCode.OK)
+
+
+def _click_exit_code(error: Exception) -> int | None:
+    """Click's usage errors and aborts, which only a run through Typer can raise."""
+    if "moltbot_cli.root" not in sys.modules:
+        return None
+    from moltbot_cli import root
+
+    return root.exit_code_for(error, _end_quietly_if_reader_left)
 
 
 def _config_flag(args: list[str]) -> str | None:

@@ -22,8 +22,8 @@ from tests.support.fake_openrouter import (
 
 HEAVY = ("httpx", "keyring", "rich", "pydantic", "sqlite3", "jsonschema")
 # A chat needs httpx, and keyring for a stored key; sqlite3 may come with the call log,
-# jsonschema only with --schema.
-CHAT_NEVER = ("rich", "pydantic", "jsonschema")
+# jsonschema only with --schema. A plain chat line is read without Typer.
+CHAT_NEVER = ("rich", "pydantic", "jsonschema", "typer")
 # Nor the modules of the other commands: only the named command's module is imported.
 OTHER_COMMANDS = tuple(
     f"moltbot_cli.commands.{name}_cmd" for name in ("config", "models", "logs", "onboard", "usage")

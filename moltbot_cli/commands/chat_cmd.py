@@ -158,42 +158,9 @@ def chat(
       moltbot chat --web "what happened in the news today?"
       moltbot chat -o top_p 0.9 -o stop '["END"]' "count to ten"
     """
-    from moltbot_cli.commands.chat_features import RequestFlags
-    from moltbot_cli.commands.chat_work import ChatCommand, run_chat
+    values = dict(locals())  # first, so it holds the parameters alone, by name
+    from moltbot_cli.commands.chat_args import make_command
+    from moltbot_cli.commands.chat_work import run_chat
 
-    app = app_context(ctx)
-    run_chat(
-        app,
-        app.output(json=json),
-        ChatCommand(
-            words=list(prompt or []),
-            model=model,
-            system=system,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            only=only,
-            order=order,
-            stream=not no_stream,
-            dry_run=dry_run,
-            timeout=timeout,
-            retries=retries,
-            usage=usage,
-            fallbacks=not no_fallbacks,
-            read_stdin=not no_stdin,
-            continue_last=continue_last,
-            cid=cid,
-            log=not no_log,
-            request=RequestFlags(
-                # click hands each -o over as a (NAME, VALUE) pair.
-                options=[(pair[0], pair[1]) for pair in option or []],
-                reasoning_effort=reasoning_effort,
-                reasoning_max_tokens=reasoning_max_tokens,
-                hide_reasoning=hide_reasoning,
-                schema=schema,
-                attach=list(attach or []),
-                pdf_engine=pdf_engine,
-                web=web,
-                strict=strict,
-            ),
-        ),
-    )
+    app = app_context(values.pop("ctx"))
+    run_chat(app, app.output(json=json), make_command(values))

@@ -8,11 +8,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import typer
-
 from moltbot_cli.console import Output, choose_format
 
 if TYPE_CHECKING:
+    import typer
+
     from moltbot_cli.config.store import ConfigStore
     from moltbot_cli.openrouter.client import OpenRouterClient
 
