@@ -16,7 +16,6 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -25,6 +24,7 @@ from moltbot_cli.errors import AuthError, MoltbotError, UsageError
 from moltbot_cli.files import write_atomically
 from moltbot_cli.masking import mask_key
 from moltbot_cli.paths import credentials_path
+from moltbot_cli.records import Record
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -50,8 +50,7 @@ Warn = Callable[[str], None]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class FoundKey:
+class FoundKey(Record, frozen=True):
     key: str | None
     source: str  # "env" | "keyring" | "file" | "config" | "none"
 
@@ -60,8 +59,7 @@ class FoundKey:
         return mask_key(self.key) if self.key else None
 
 
-@dataclass(frozen=True)
-class KeyLookup:
+class KeyLookup(Record, frozen=True):
     """A lookup's result, plus why the keyring could not be asked, when it could not."""
 
     found: FoundKey

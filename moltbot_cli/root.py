@@ -10,7 +10,6 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import typer
@@ -24,6 +23,7 @@ from typer.exceptions import Abort, Exit
 from moltbot_cli import __version__
 from moltbot_cli.commands.context import AppContext
 from moltbot_cli.errors import ExitCode
+from moltbot_cli.records import Record
 
 ROOT_SETTINGS: dict[str, Any] = {
     "name": "moltbot",
@@ -38,8 +38,7 @@ ROOT_SETTINGS: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(Record, frozen=True):
     """One command or command group of the root, imported only when a run needs it."""
 
     name: str

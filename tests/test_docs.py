@@ -44,6 +44,7 @@ from moltbot_cli.config.schema import alias_problem, errors_in
 from moltbot_cli.config.store import ConfigStore
 from moltbot_cli.console import choose_format
 from moltbot_cli.errors import MoltbotError, UsageError
+from moltbot_cli.records import fields as fields_of
 from moltbot_cli.vocabulary import refs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -342,7 +343,7 @@ def _onboard(params: Mapping[str, Any]) -> None:
 
 
 def _routing_set(params: Mapping[str, Any]) -> None:
-    fields = set(models_routing_work.RoutingChanges.__dataclass_fields__) - {"unset"}
+    fields = {spec.name for spec in fields_of(models_routing_work.RoutingChanges)} - {"unset"}
     changes = models_routing_work.RoutingChanges(
         **{name: params[name] for name in fields}, unset=list(params["unset"] or [])
     )

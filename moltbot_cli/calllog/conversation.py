@@ -8,12 +8,12 @@ is hit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from moltbot_cli.calllog.record import CallRecord, split_content
 from moltbot_cli.calllog.recorder import new_conversation_id
 from moltbot_cli.errors import UsageError
+from moltbot_cli.records import Record, field
 
 if TYPE_CHECKING:
     from moltbot_cli.calllog.store import CallLog
@@ -22,8 +22,7 @@ if TYPE_CHECKING:
 CHARS_PER_TOKEN = 4
 
 
-@dataclass
-class Conversation:
+class Conversation(Record):
     id: str
     system: str | None = None
     model: str | None = None  # the ref its last call asked for

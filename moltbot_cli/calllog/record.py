@@ -7,16 +7,16 @@ Attachments are named (a file name, a URL, `image/png 12 KB`), never embedded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
+
+from moltbot_cli.records import Record, field, fields
 
 # Request fields that are the conversation itself, not the settings it was sent with.
 NOT_PARAMS = frozenset({"model", "messages", "stream", "stream_options", "provider", "session_id"})
 
 
-@dataclass
-class CallRecord:
+class CallRecord(Record):
     conversation_id: str
     started: float  # seconds since the epoch
     model_asked: str | None = None

@@ -15,12 +15,12 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from moltbot_cli.calllog.record import CallRecord
 from moltbot_cli.errors import MoltbotError, UsageError
+from moltbot_cli.records import Record, field
 
 LOG_FILENAME = "logs.db"
 BUSY_TIMEOUT_MS = 5000
@@ -108,8 +108,7 @@ class LogError(MoltbotError):
     """The log cannot be opened, read or written."""
 
 
-@dataclass
-class Totals:
+class Totals(Record):
     calls: int = 0
     failed: int = 0
     prompt_tokens: int = 0
@@ -137,8 +136,7 @@ class Totals:
         }
 
 
-@dataclass
-class Usage:
+class Usage(Record):
     total: Totals
     rows: list[tuple[str, Totals]] = field(default_factory=list)
 

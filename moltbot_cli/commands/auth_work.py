@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from moltbot_cli import credentials
@@ -14,6 +13,7 @@ from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import AuthError, MoltbotError, NetworkError, UpstreamError, UsageError
 from moltbot_cli.masking import key_label_shown, mask_key
 from moltbot_cli.openrouter.server import opening
+from moltbot_cli.records import Record, field
 
 if TYPE_CHECKING:
     from moltbot_cli.config.settings import Settings
@@ -172,8 +172,7 @@ LOGIN_METHODS = ("oauth", "api-key")
 KEY_FLAGS = "`moltbot models auth paste-token --provider openrouter` (the key on stdin)"
 
 
-@dataclass
-class LoginOptions:
+class LoginOptions(Record):
     provider: str = "openrouter"
     method: str = "oauth"
     key_store: str = "auto"

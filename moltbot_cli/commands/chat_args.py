@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from moltbot_cli.records import Record
 
 if TYPE_CHECKING:
     from moltbot_cli.commands.chat_work import ChatCommand
@@ -55,8 +56,7 @@ REPEATED = {"-a": "attach", "--attach": "attach"}
 PAIRS = {"-o": "option", "--option": "option"}  # NAME VALUE, repeatable
 
 
-@dataclass(frozen=True)
-class Number:
+class Number(Record, frozen=True):
     name: str
     kind: type[int] | type[float]
     low: float
@@ -95,8 +95,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class QuickChat:
+class QuickChat(Record, frozen=True):
     """A chat read without Typer, ready to run as the Typer command would run it."""
 
     config: str | None

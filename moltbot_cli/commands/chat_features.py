@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import MoltbotError, UsageError
+from moltbot_cli.records import Record
 from moltbot_cli.request.body import ChatOptions
 from moltbot_cli.vocabulary.params import PDF_ENGINES, REASONING_EFFORTS
 
@@ -30,8 +30,7 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-@dataclass(frozen=True)
-class RequestFlags:
+class RequestFlags(Record, frozen=True):
     """The flags of `chat` that shape the request beyond the prompt."""
 
     options: Sequence[tuple[str, str]] = ()
@@ -61,7 +60,7 @@ class RequestFlags:
 
 def with_request_flags(base: ChatOptions, flags: RequestFlags) -> ChatOptions:
     """The command line's options with -o, reasoning, schema, attachments and --web."""
-    from dataclasses import replace
+    from moltbot_cli.records import replace
 
     _choice(flags.reasoning_effort, REASONING_EFFORTS, "--reasoning-effort")
     _choice(flags.pdf_engine, PDF_ENGINES, "--pdf-engine")

@@ -8,7 +8,6 @@ reply that arrived and its exit code, or Ctrl-C (exit code 130, what arrived kep
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, replace
 from typing import Any
 
 from moltbot_cli.calllog.conversation import Conversation
@@ -19,6 +18,7 @@ from moltbot_cli.config.settings import Settings
 from moltbot_cli.console import Output
 from moltbot_cli.errors import ExitCode, MoltbotError
 from moltbot_cli.openrouter.client import OpenRouterClient, Reasoning
+from moltbot_cli.records import Record, replace
 from moltbot_cli.request.body import ChatOptions, build_body
 from moltbot_cli.request.walk import Failover, Served, converse
 
@@ -26,8 +26,7 @@ from moltbot_cli.request.walk import Failover, Served, converse
 CONTEXT_CHECK_FLOOR = 2000
 
 
-@dataclass
-class TurnSettings:
+class TurnSettings(Record):
     settings: Settings
     options: ChatOptions
     log: bool = True

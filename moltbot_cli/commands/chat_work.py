@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from moltbot_cli.calllog.conversation import Conversation
@@ -27,13 +26,13 @@ from moltbot_cli.credentials import find_key, require_key
 from moltbot_cli.errors import MoltbotError, UsageError
 from moltbot_cli.openrouter.client import CHAT_PATH, Reasoning
 from moltbot_cli.openrouter.errors import unseen_partial
+from moltbot_cli.records import Record, field, replace
 from moltbot_cli.request.body import ChatOptions, build_body, user_content
 from moltbot_cli.request.walk import Failover, Served, model_chain
 from moltbot_cli.vocabulary import refs
 
 
-@dataclass(frozen=True)
-class ChatCommand:
+class ChatCommand(Record, frozen=True):
     words: list[str]
     model: str | None = None
     system: str | None = None

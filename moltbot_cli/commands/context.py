@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from moltbot_cli.console import Output, choose_format
+from moltbot_cli.records import Record
 
 if TYPE_CHECKING:
     import typer
@@ -17,8 +17,7 @@ if TYPE_CHECKING:
     from moltbot_cli.openrouter.client import OpenRouterClient
 
 
-@dataclass
-class AppContext:
+class AppContext(Record):
     config_override: str | None = None
     verbose: bool = False
 

@@ -7,12 +7,12 @@ it reaches a terminal or a JSON document.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from moltbot_cli.masking import key_label_shown, scrub
 from moltbot_cli.openrouter.server import OPENROUTER
+from moltbot_cli.records import Record, field
 from moltbot_cli.sanitize import metadata
 
 EXPIRY_WARNING_DAYS = 7
@@ -51,8 +51,7 @@ def money(value: float | None) -> str:
     return f"${value:,.4f}" if 0 < abs(value) < 0.01 else f"${value:,.2f}"
 
 
-@dataclass
-class KeyReport:
+class KeyReport(Record):
     label: str | None = None
     usage_daily: float | None = None
     usage_weekly: float | None = None

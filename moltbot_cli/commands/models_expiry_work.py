@@ -15,11 +15,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from moltbot_cli.errors import UpstreamError, UsageError
 from moltbot_cli.openrouter.server import belonging_to, server_name
+from moltbot_cli.records import Record, field
 
 if TYPE_CHECKING:
     from moltbot_cli.commands.context import AppContext
@@ -63,8 +63,7 @@ def configured_roles(settings: Settings, default: str) -> dict[str, list[str]]:
     return roles
 
 
-@dataclass
-class ExpiryReport:
+class ExpiryReport(Record):
     """What the check found; `checked` is False when no model list could be had."""
 
     checked: bool

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from moltbot_cli.commands.context import AppContext
@@ -36,6 +35,7 @@ from moltbot_cli.config.settings import (
 )
 from moltbot_cli.console import Output
 from moltbot_cli.errors import AuthError, UsageError
+from moltbot_cli.records import Record, field
 from moltbot_cli.vocabulary import routing
 
 GLOBAL_LABEL = "every OpenRouter model"
@@ -58,8 +58,7 @@ UNSETTABLE_NAMES = [
 ]
 
 
-@dataclass
-class RoutingChanges:
+class RoutingChanges(Record):
     """The routing flags as given on the command line; None means "leave as it is"."""
 
     only: str | None = None

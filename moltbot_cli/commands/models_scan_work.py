@@ -15,7 +15,6 @@ import datetime as dt
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from moltbot_cli.errors import MoltbotError, RateLimitedError, UpstreamError, UsageError
@@ -23,6 +22,7 @@ from moltbot_cli.openrouter import availability
 from moltbot_cli.openrouter.catalogue import price_per_million
 from moltbot_cli.openrouter.errors import empty_reply
 from moltbot_cli.openrouter.server import OPENROUTER, opening
+from moltbot_cli.records import Record, field
 from moltbot_cli.vocabulary import refs
 
 if TYPE_CHECKING:
@@ -67,8 +67,7 @@ SHOWN: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class ScanOptions:
+class ScanOptions(Record, frozen=True):
     max_candidates: int = DEFAULT_MAX_CANDIDATES
     concurrency: int = DEFAULT_CONCURRENCY
     probe: bool = True
@@ -77,8 +76,7 @@ class ScanOptions:
     refresh: bool = False
 
 
-@dataclass
-class Candidate:
+class Candidate(Record):
     """A free model from the catalogue, and what the probes found."""
 
     model_id: str

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from moltbot_cli.commands.context import AppContext
@@ -31,6 +30,7 @@ from moltbot_cli.gc_pause import cyclic_gc_paused
 from moltbot_cli.openrouter import catalogue as catalogue_module
 from moltbot_cli.openrouter.catalogue import Catalogue, price_per_million
 from moltbot_cli.openrouter.server import belonging_to, opening, server_name
+from moltbot_cli.records import Record
 from moltbot_cli.vocabulary import refs
 
 LIST_HEADERS = ("ref", "name", "context", "$/M in", "$/M out", "tags")
@@ -172,8 +172,7 @@ def _is_free(model_id: str, model: dict[str, Any] | None) -> bool:
 # -- models list -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ListFilters:
+class ListFilters(Record, frozen=True):
     author: str | None = None  # the part of a model id before the slash
     search: str | None = None
     free: bool = False

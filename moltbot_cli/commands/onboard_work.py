@@ -7,7 +7,6 @@ or a Ctrl-C therefore leaves no trace: no config, no keyring entry, no key file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from moltbot_cli import credentials
@@ -36,6 +35,7 @@ from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import AuthError, MoltbotError, UsageError
 from moltbot_cli.masking import mask_key
 from moltbot_cli.openrouter.server import belonging_to, opening
+from moltbot_cli.records import Record, field
 from moltbot_cli.vocabulary import refs
 
 if TYPE_CHECKING:
@@ -62,8 +62,7 @@ MATCHES_SHOWN = 12
 ANSWER_ROOM = 12  # columns left after a wrapped question for the answer typed there
 
 
-@dataclass
-class OnboardOptions:
+class OnboardOptions(Record):
     auth_choice: str | None = None
     token_provider: str | None = None
     token: str | None = None
@@ -80,8 +79,7 @@ class OnboardOptions:
     reset: bool = False
 
 
-@dataclass
-class Plan:
+class Plan(Record):
     """What onboard will do, decided in full before anything is written."""
 
     model: str

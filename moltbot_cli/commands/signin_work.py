@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from moltbot_cli.console import Output, stdin_is_terminal
 from moltbot_cli.errors import AuthError, UsageError
 from moltbot_cli.openrouter.server import opening
+from moltbot_cli.records import Record
 
 if TYPE_CHECKING:
     from moltbot_cli.commands.context import AppContext
@@ -31,8 +31,7 @@ PROMPT = "Paste the code (or the address the browser shows): "
 HEADLESS_PROMPT = "Code: "
 
 
-@dataclass
-class SignInOptions:
+class SignInOptions(Record):
     no_browser: bool = False
     key_label: str | None = None
     timeout: float | None = None  # seconds; None: MOLTBOT_SIGNIN_TIMEOUT, else 5 minutes

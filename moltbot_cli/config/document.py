@@ -15,13 +15,13 @@ import unicodedata
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
 from moltbot_cli.config.pathexpr import Path, format_path
 from moltbot_cli.errors import UsageError
 from moltbot_cli.gc_pause import cyclic_gc_paused
+from moltbot_cli.records import Record
 
 # JSON5 whitespace as the json5 package reads it: ASCII blanks, NBSP, BOM and the Zs category.
 _INLINE_WS = r" \t\v\f\xa0\ufeff\u1680\u2000-\u200a\u202f\u205f\u3000"
@@ -400,8 +400,7 @@ class _Parser:
         return self.text[start : _match_end(_NUMBER_WORD, self.text, start)][:30]
 
 
-@dataclass(frozen=True)
-class _Style:
+class _Style(Record, frozen=True):
     """How the file already writes things, so that new text blends in."""
 
     indent: str

@@ -10,19 +10,18 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from moltbot_cli.config.pathexpr import Path, format_path
 from moltbot_cli.config.settings import MODEL_ROUTING_KEYS
+from moltbot_cli.records import Record, field
 from moltbot_cli.vocabulary import refs, routing
 from moltbot_cli.vocabulary.params import OTHER_FIELDS, PARAM_FIELDS, REASONING_EFFORTS
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True)
-class Issue:
+class Issue(Record, frozen=True):
     path: str
     message: str
     severity: Severity = "error"
@@ -66,8 +65,7 @@ def _has_env_reference(value: str) -> bool:
     return "${" in value
 
 
-@dataclass
-class _Walk:
+class _Walk(Record):
     locator: Locator | None
     aliases: Mapping[str, str] = field(default_factory=dict)  # casefolded alias → its ref
     issues: list[Issue] = field(default_factory=list)

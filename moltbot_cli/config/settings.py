@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from moltbot_cli.config.pathexpr import Path, format_path
 from moltbot_cli.errors import ConfigInvalidError
+from moltbot_cli.records import Record, field
 from moltbot_cli.vocabulary import refs, routing
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
@@ -80,8 +80,7 @@ def dig(data: Any, path: Path) -> Any:
     return data
 
 
-@dataclass(frozen=True)
-class RoutingLayer:
+class RoutingLayer(Record, frozen=True):
     """One configured routing object: for every model ("global") or for one ("model")."""
 
     source: str
@@ -89,8 +88,7 @@ class RoutingLayer:
     routing: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class EffectiveRouting:
+class EffectiveRouting(Record, frozen=True):
     """The `provider` object a call sends, and where each of its fields came from."""
 
     provider: dict[str, Any] = field(default_factory=dict)

@@ -14,7 +14,6 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from moltbot_cli.config.document import Document, Json5SyntaxError
 from moltbot_cli.errors import ConfigInvalidError, MoltbotError, UsageError
 from moltbot_cli.files import temp_name_pattern, write_temp
 from moltbot_cli.gc_pause import cyclic_gc_paused
+from moltbot_cli.records import Record
 
 # The schema and settings load only when a command validates or uses the config, so
 # `config get` and `config show` start without them.
@@ -43,8 +43,7 @@ LOCK_TIMEOUT_ENV = "MOLTBOT_LOCK_TIMEOUT"
 LOCK_NOTICE_SECONDS = 1.0
 
 
-@dataclass
-class LoadedConfig:
+class LoadedConfig(Record):
     path: Path
     document: Document
     issues: list[Issue]

@@ -12,12 +12,12 @@ import datetime as dt
 import difflib
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from moltbot_cli.errors import UsageError
 from moltbot_cli.openrouter.catalogue import ROUTING_SUFFIXES, Catalogue, price_per_million
 from moltbot_cli.openrouter.server import OPENROUTER, belonging_to
+from moltbot_cli.records import Record
 from moltbot_cli.vocabulary import refs
 
 # Warn this long before a model's expiration date.
@@ -43,8 +43,7 @@ def expiration_date(model: Mapping[str, Any]) -> dt.date | None:
         return None
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Record, frozen=True):
     """A configured model that is expiring, past its date, or no longer listed."""
 
     ref: str

@@ -6,12 +6,12 @@ Read from the `/models` record as cached; every field may be missing or malforme
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from moltbot_cli.records import Record
 
-@dataclass(frozen=True)
-class Capabilities:
+
+class Capabilities(Record, frozen=True):
     id: str
     supported_parameters: frozenset[str] | None  # None: the record does not say
     input_modalities: frozenset[str] | None

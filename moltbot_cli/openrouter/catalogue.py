@@ -16,7 +16,6 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,6 +24,7 @@ from moltbot_cli.files import write_atomically
 from moltbot_cli.gc_pause import cyclic_gc_paused
 from moltbot_cli.openrouter.server import server_name
 from moltbot_cli.paths import cache_dir
+from moltbot_cli.records import Record, field
 from moltbot_cli.vocabulary import refs
 
 if TYPE_CHECKING:
@@ -58,8 +58,7 @@ def price_per_million(value: Any) -> float | None:
     return price * 1_000_000 if price == price else None
 
 
-@dataclass
-class Catalogue:
+class Catalogue(Record):
     """The models OpenRouter lists, as fetched or as cached."""
 
     models: list[dict[str, Any]]

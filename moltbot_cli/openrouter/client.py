@@ -18,7 +18,6 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -37,6 +36,7 @@ from moltbot_cli.openrouter.body import (
 )
 from moltbot_cli.openrouter.server import server_name
 from moltbot_cli.openrouter.sse import SSEEvent, SSEOverflow, SSEParser
+from moltbot_cli.records import Record, field
 from moltbot_cli.sanitize import fix_surrogates
 
 if TYPE_CHECKING:
@@ -61,15 +61,13 @@ DEFAULT_TOTAL_SECONDS = 600.0
 Trace = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class Reasoning:
+class Reasoning(Record, frozen=True):
     """A piece of the model's reasoning, streamed apart from the reply's text."""
 
     text: str
 
 
-@dataclass
-class ChatResult:
+class ChatResult(Record):
     """A finished reply: what the contract's `chat --json` prints.
 
     `id` is the generation id; `usage` carries the token details (cached, reasoning)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from moltbot_cli.errors import (
@@ -25,6 +24,7 @@ from moltbot_cli.errors import (
 )
 from moltbot_cli.masking import scrub
 from moltbot_cli.openrouter.server import OPENROUTER
+from moltbot_cli.records import Record
 from moltbot_cli.sanitize import metadata
 from moltbot_cli.vocabulary import refs
 
@@ -69,8 +69,7 @@ def falls_back(error: MoltbotError) -> bool:
     return isinstance(error, FallbackWorthy)
 
 
-@dataclass(frozen=True)
-class ErrorDetails:
+class ErrorDetails(Record, frozen=True):
     """What an error body said, whatever its shape."""
 
     message: str | None = None

@@ -19,13 +19,13 @@ import hashlib
 import os
 import re
 import secrets
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from moltbot_cli.errors import AuthError, MoltbotError, UpstreamError, UsageError
 from moltbot_cli.masking import remember_secret
 from moltbot_cli.openrouter.server import belonging_to, opening
+from moltbot_cli.records import Record
 
 if TYPE_CHECKING:
     from moltbot_cli.openrouter.client import OpenRouterClient
@@ -39,8 +39,7 @@ _CODE = re.compile(r"[A-Za-z0-9._~+/=-]{1,512}")
 KEY_LABEL_LIMIT = 100
 
 
-@dataclass(frozen=True)
-class PKCE:
+class PKCE(Record, frozen=True):
     """One sign-in attempt's secret and its public half."""
 
     verifier: str

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from moltbot_cli.errors import UsageError
+from moltbot_cli.records import Record
 
 Kind = Literal["image", "pdf", "text"]
 MiB = 1024 * 1024
@@ -27,8 +27,7 @@ IMAGE_EXTENSIONS = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/j
 KINDS_HINT = "Attach images (png, jpeg, webp, gif), PDFs or text files."
 
 
-@dataclass(frozen=True)
-class Attachment:
+class Attachment(Record, frozen=True):
     name: str
     kind: Kind
     mime: str

@@ -11,10 +11,10 @@ providers that honour the schema serve. A model without routing gets no `provide
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from moltbot_cli.config.settings import Settings
+from moltbot_cli.records import Record, field
 from moltbot_cli.vocabulary import refs, routing
 from moltbot_cli.vocabulary.params import wire_params
 
@@ -26,8 +26,7 @@ WEB_SEARCH_TOOL = {"type": "openrouter:web_search"}
 FILE_PARSER = "file-parser"
 
 
-@dataclass(frozen=True)
-class ChatOptions:
+class ChatOptions(Record, frozen=True):
     """What the command line says about this one call."""
 
     system: str | None = None

@@ -15,12 +15,12 @@ Presets are the account's own bundles, unknown to the catalogue: they are not ch
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from moltbot_cli.errors import UsageError
 from moltbot_cli.openrouter.capabilities import Capabilities, capabilities
 from moltbot_cli.openrouter.catalogue import ROUTING_SUFFIXES, Catalogue
+from moltbot_cli.records import Record
 from moltbot_cli.request.body import ChatOptions
 from moltbot_cli.vocabulary import refs
 from moltbot_cli.vocabulary.params import NOT_MODEL_PARAMETERS
@@ -32,8 +32,7 @@ IMAGE_TOKENS = 1000
 SUGGESTED = 3
 
 
-@dataclass(frozen=True)
-class Need:
+class Need(Record, frozen=True):
     """Something the request needs from the model, and how to ask a catalogue record."""
 
     what: str

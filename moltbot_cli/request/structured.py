@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from moltbot_cli.errors import UpstreamError, UsageError
+from moltbot_cli.records import Record
 
 SHORT_TYPES: dict[str, dict[str, Any]] = {
     "str": {"type": "string"},
@@ -36,8 +36,7 @@ MAX_SCHEMA_BYTES = 256 * 1024
 SHOWN_PROBLEMS = 3
 
 
-@dataclass(frozen=True)
-class StructuredOutput:
+class StructuredOutput(Record, frozen=True):
     name: str
     schema: dict[str, Any]
 

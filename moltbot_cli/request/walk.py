@@ -9,19 +9,18 @@ credits or a bad request end the walk at once: another model would fare no bette
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from moltbot_cli.config.settings import Settings
 from moltbot_cli.errors import MoltbotError
 from moltbot_cli.openrouter import errors
 from moltbot_cli.openrouter.client import ChatResult, OpenRouterClient, Reasoning
+from moltbot_cli.records import Record
 from moltbot_cli.request.body import ChatOptions, build_body
 from moltbot_cli.vocabulary import refs
 
 
-@dataclass(frozen=True)
-class Failover:
+class Failover(Record, frozen=True):
     """`failed` could not answer; `next` is tried now."""
 
     failed: str
@@ -29,8 +28,7 @@ class Failover:
     next: str
 
 
-@dataclass(frozen=True)
-class Served:
+class Served(Record, frozen=True):
     """The reply is complete; `ref` is the configured model that gave it."""
 
     ref: str
