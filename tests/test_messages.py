@@ -30,6 +30,12 @@ from tests.support.scripted_server import (
 
 KEY_ENV = {"OPENROUTER_API_KEY": TEST_KEY}
 MODELS = Canned(200, json.dumps({"data": CATALOGUE}).encode())
+# What a wrong base URL's message says was tried: the failing path, then the catalogue.
+FOR_PATHS = {
+    "/chat/completions": "/chat/completions and for /models",
+    "/key": "/key and for /models",
+    "/models": "/models",  # the catalogue itself: named once
+}
 UNAUTHORIZED = Canned(401, json.dumps({"error": {"message": "Missing Authentication"}}).encode())
 
 
@@ -93,12 +99,41 @@ def test_every_path_404s_names_the_base_url_and_where_it_came_from(
     assert result.code == 2
     assert result.stderr.splitlines() == [
         f"Error: the server at {scripted_server.base_url} (from OPENROUTER_BASE_URL in the "
-        f"environment) answers 404 for {path} and for /models: it is not an "
+        f"environment) answers 404 for {FOR_PATHS[path]}: it is not an "
         "OpenRouter-compatible API at that address",
         "Check the base URL: OpenRouter's is https://openrouter.ai/api/v1, and a compatible "
         "server's usually ends in /v1.",
     ]
     assert "models list --all" not in result.stderr  # no circle back to the failing command
+
+
+@pytest.mark.parametrize(
+    ("args", "path"),
+    [
+        (["chat", "hi"], "/chat/completions"),
+        (["models", "list", "--all"], "/models"),
+        (["models", "endpoints", "anthropic/claude-sonnet-4-5"], "/models"),  # catalogue first
+    ],
+)
+def test_a_404_quoting_its_own_path_is_still_a_wrong_base_url(
+    fake_openrouter: FakeOpenRouter,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    path: str,
+) -> None:
+    # Many servers answer an unknown path with its name ("Not Found: /api/models", Express's
+    # "Cannot GET /api/models"): "models" in that text is the path, not a model's fault.
+    url = fake_openrouter.base_url.removesuffix("/v1")
+    monkeypatch.setenv("OPENROUTER_BASE_URL", url)
+    result = run_moltbot(*args, env=KEY_ENV)
+    assert result.code == 2, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"Error: the server at {url} (from OPENROUTER_BASE_URL in the environment) answers "
+        f"404 for {FOR_PATHS[path]}: it is not an OpenRouter-compatible API at that address"
+    )
+    assert "not available" not in result.stderr
+    assert " models list --all" not in result.stderr  # no circle back to a failing command
+    assert " models endpoints" not in result.stderr
 
 
 def test_a_base_url_from_the_config_is_named_with_the_file(

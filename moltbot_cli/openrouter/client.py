@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from moltbot_cli import __version__
 from moltbot_cli.errors import AuthError, MoltbotError, UsageError
@@ -605,7 +605,7 @@ class OpenRouterClient:
                 f"{_clip(error_body.decode('utf-8', errors='replace'))}"
             )
             key_sent = "Authorization" in headers
-            if errors.looks_like_no_such_path(status, error_body, model) and (
+            if errors.looks_like_no_such_path(status, error_body, model, urlsplit(url).path) and (
                 path == "/models" or self._answers_404("/models", headers)
             ):
                 raise errors.wrong_base_url(self.base_url, self.base_url_origin, path)

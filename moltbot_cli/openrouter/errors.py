@@ -203,12 +203,24 @@ def error_for_status(
     return error
 
 
-def looks_like_no_such_path(status: int, body: bytes | str | Any, model: str | None) -> bool:
-    """A 404 that says nothing about a model: maybe the base URL is wrong, not the model."""
+def looks_like_no_such_path(
+    status: int, body: bytes | str | Any, model: str | None, url_path: str = ""
+) -> bool:
+    """A 404 that says nothing about a model: maybe the base URL is wrong, not the model.
+
+    `url_path` is the path the request went to: many servers name it in their 404
+    ("Not Found: /api/models", "Cannot GET /api/models"), and the "models" in it is no
+    sign that a model was the trouble.
+    """
     if status != 404:
         return False
     details = parse_error_body(body)
     text = (details.message or "").lower()
+    if url_path:
+        from urllib.parse import unquote
+
+        for spelling in {url_path, unquote(url_path)}:
+            text = text.replace(spelling.lower(), "")
     if _mentions_unknown_model(details) or "endpoint" in text or "model" in text:
         return False
     return not (model and model.lower() in text)
@@ -217,8 +229,9 @@ def looks_like_no_such_path(status: int, body: bytes | str | Any, model: str | N
 def wrong_base_url(base_url: str, origin: str | None, path: str) -> UsageError:
     """Every path answers 404: the base URL does not point at an OpenRouter API."""
     where = f" (from {origin})" if origin else ""
+    paths = path if path == "/models" else f"{path} and for /models"
     return UsageError(
-        f"the server at {base_url}{where} answers 404 for {path} and for /models: "
+        f"the server at {base_url}{where} answers 404 for {paths}: "
         "it is not an OpenRouter-compatible API at that address",
         hint="Check the base URL: OpenRouter's is https://openrouter.ai/api/v1, and a "
         "compatible server's usually ends in /v1.",
