@@ -317,3 +317,20 @@ def test_the_wizard_offers_to_store_a_key_from_the_environment(
     child.close()
     assert child.exitstatus == 0
     assert keyring_of(keyring_file) == {"moltbot/openrouter": TEST_KEY}
+
+
+@pytest.mark.parametrize(
+    "args", [["models", "status", "--probe"], ["usage", "--probe"]], ids=["status", "usage"]
+)
+def test_a_probe_without_a_key_check_endpoint_suggests_no_flag_it_lacks(
+    scripted_server: ScriptedServer, args: list[str]
+) -> None:
+    # --skip-validate belongs to onboard and auth; these commands have no such flag.
+    scripted_server.answer("GET", "/models", MODELS)
+    result = run_moltbot(*args, env=KEY_ENV)
+    assert result.code == 7
+    assert result.stderr.splitlines()[-2:] == [
+        "Error: this server has no key-check endpoint "
+        f"({scripted_server.base_url}/key answers 404)",
+        "It cannot report on keys; leave out --probe.",
+    ]

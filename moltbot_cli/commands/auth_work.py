@@ -38,17 +38,28 @@ def make_client(app: AppContext, settings: Settings, key: str | None) -> OpenRou
     return app.client(key, base_url=settings.base_url, retries=KEY_CHECK_RETRIES)
 
 
-def verify_key(app: AppContext, out: Output, settings: Settings, key: str) -> dict[str, Any]:
+# What to do about a server without GET /key: saving a key can go on unchecked; a probe,
+# which only asks GET /key, cannot.
+SKIP_THE_CHECK = "Pass --skip-validate to use the key without checking it."
+NO_PROBE = "It cannot report on keys; leave out --probe."
+
+
+def verify_key(
+    app: AppContext, out: Output, settings: Settings, key: str, *, no_endpoint: str = SKIP_THE_CHECK
+) -> dict[str, Any]:
     """GET /key with a spinner: what OpenRouter knows about the key (label, usage, limit)."""
     with (
         make_client(app, settings, key) as client,
         out.spinner(f"Checking the key with {client.server}…"),
     ):
-        return check_key(client)
+        return check_key(client, no_endpoint=no_endpoint)
 
 
-def check_key(client: OpenRouterClient) -> dict[str, Any]:
-    """GET /key. A rejected key (401 or 403) is an AuthError; other failures pass through."""
+def check_key(client: OpenRouterClient, *, no_endpoint: str = SKIP_THE_CHECK) -> dict[str, Any]:
+    """GET /key. A rejected key (401 or 403) is an AuthError; other failures pass through.
+
+    `no_endpoint` is the hint for a server without GET /key (a 404).
+    """
     try:
         return client.get_key()
     except AuthError as error:
@@ -62,7 +73,7 @@ def check_key(client: OpenRouterClient) -> dict[str, Any]:
             # Not "the model is not available": a compatible server without GET /key.
             raise UpstreamError(
                 f"this server has no key-check endpoint ({client.base_url}/key answers 404)",
-                hint="Pass --skip-validate to use the key without checking it.",
+                hint=no_endpoint,
             ) from None
         # For GET /key a 403 means the key itself is not allowed, not a refused prompt.
         if error.status == 403:

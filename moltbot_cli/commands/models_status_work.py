@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from moltbot_cli import credentials
-from moltbot_cli.commands.auth_work import KEYS_PAGE, describe_key_info, verify_key
+from moltbot_cli.commands.auth_work import KEYS_PAGE, NO_PROBE, describe_key_info, verify_key
 from moltbot_cli.commands.context import AppContext
 from moltbot_cli.commands.key_report import KEYS_PAGE as LIMITS_PAGE
 from moltbot_cli.commands.key_report import KeyReport
@@ -27,7 +27,7 @@ def status(app: AppContext, out: Output, *, check: bool, probe: bool) -> None:
     if probe and found.key:
         try:
             credentials.check_sendable(found, app.config_path)
-            info = verify_key(app, out, settings, found.key)
+            info = verify_key(app, out, settings, found.key, no_endpoint=NO_PROBE)
         except AuthError as error:
             # The key check's own hint is written for onboard ("nothing was saved"); here the
             # key was only probed, so say where it comes from and how to replace it there.

@@ -112,7 +112,7 @@ def _show(
 
 def _probe(app: AppContext) -> tuple[KeyReport | None, MoltbotError | None]:
     """What OpenRouter counts for the key: read as `models status --probe` reads it."""
-    from moltbot_cli.commands.auth_work import check_key
+    from moltbot_cli.commands.auth_work import NO_PROBE, check_key
     from moltbot_cli.commands.key_report import KeyReport
     from moltbot_cli.credentials import require_key
 
@@ -120,7 +120,7 @@ def _probe(app: AppContext) -> tuple[KeyReport | None, MoltbotError | None]:
         settings = app.store.settings()
         key = require_key(app.config_path, settings).key
         with app.client(key, base_url=settings.base_url) as client:
-            data = check_key(client)
+            data = check_key(client, no_endpoint=NO_PROBE)
     except MoltbotError as error:
         return None, error
     report = KeyReport.from_data(data, key or "")
