@@ -60,9 +60,8 @@ _WRITE_ESCAPES = {
     "\v": "\\v", '"': '\\"', "'": "\\'",
 }  # fmt: skip
 # Surrogates cannot be written to a UTF-8 file; U+2028/9 end lines in some readers.
-_NEEDS_ESCAPE = {
-    quote: re.compile(rf"[\\{quote}\x00-\x1f\u2028\u2029\ud800-\udfff]") for quote in "\"'"
-}
+# Compiled when first written (re caches it): reading a config never needs it.
+_NEEDS_ESCAPE = {quote: rf"[\\{quote}\x00-\x1f\u2028\u2029\ud800-\udfff]" for quote in "\"'"}
 
 Edit = tuple[int, int, str]
 
@@ -423,7 +422,7 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def _quote(text: str, quote: str) -> str:
-    return quote + _NEEDS_ESCAPE[quote].sub(_escape, text) + quote
+    return quote + re.sub(_NEEDS_ESCAPE[quote], _escape, text) + quote
 
 
 def _scalar(value: Any, quote: str) -> str:
