@@ -48,6 +48,11 @@ def with_config(text: str) -> str:
     return text.replace("`moltbot ", f"`moltbot --config {shlex.quote(_config_in_use)} ")
 
 
+def command_with_config(command: str) -> str:
+    """A bare `moltbot X` command line (no backticks around it), as with_config names it."""
+    return with_config(f"`{command}`")[1:-1]
+
+
 class Format(str, Enum):
     HUMAN = "human"
     JSON = "json"

@@ -237,6 +237,23 @@ def test_notes_name_the_config_given_with_the_flag(tmp_path: Path, where: str) -
     assert plain.stderr == f"{config} has 1 error; fix with `moltbot config edit`.\n"
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_onboards_next_step_names_the_config_given_with_the_flag(
+    tmp_path: Path, fake_openrouter: FakeOpenRouter, where: str
+) -> None:
+    # `moltbot chat "hello"` would read another config (the default one): not set up.
+    config = tmp_path / "my config.json5"
+    flag = ("--config", str(config))
+    args = ("onboard", "--token", TEST_KEY, "--non-interactive")
+    result = run_moltbot(*(flag + args if where == "before" else args + flag))
+    assert result.code == 0, result.stderr
+    assert (
+        result.stdout.splitlines()[-1] == f"Next, try: moltbot --config '{config}' chat \"hello\""
+    )
+    plain = run_moltbot(*args)
+    assert plain.stdout.splitlines()[-1] == 'Next, try: moltbot chat "hello"'
+
+
 # -- messages that said the wrong thing ------------------------------------------------------------
 
 

@@ -31,7 +31,7 @@ from moltbot_cli.config.settings import (
     PRIMARY_PATH,
     Settings,
 )
-from moltbot_cli.console import Output, stdin_is_terminal
+from moltbot_cli.console import Output, command_with_config, stdin_is_terminal
 from moltbot_cli.errors import AuthError, MoltbotError, UsageError
 from moltbot_cli.masking import mask_key
 from moltbot_cli.openrouter.server import belonging_to, opening
@@ -476,7 +476,7 @@ def _summary(
     width = max(len(label) for label, _ in rows) + 2
     for label, value in rows:
         out.line(f"  {label.ljust(width)}{value}")
-    out.line(f"Next, try: {NEXT_STEP}")
+    out.line(f"Next, try: {command_with_config(NEXT_STEP)}")
 
 
 # -- the wizard -----------------------------------------------------------------------------
