@@ -331,3 +331,12 @@ def test_clear_removes_them_all(config_file: Path) -> None:
     assert "fallbacks" not in data(config_file)["agents"]["defaults"]["model"]
     again = run("models", "fallbacks", "clear")
     assert again.code == 0 and again.stderr == "No fallbacks; nothing changed.\n"
+
+
+def test_the_help_and_docs_describe_the_alias_rule_that_is_applied() -> None:
+    # They once said "letters, digits and _ . : -" while any text without padding was taken.
+    help_text = " ".join(run_moltbot("models", "aliases", "add", "--help").stdout.split())
+    assert "Letters, digits" not in help_text
+    assert "Any text without spaces at either end" in help_text
+    docs = (Path(__file__).parent.parent / "docs" / "models.md").read_text()
+    assert "takes letters, digits" not in " ".join(docs.split())

@@ -329,7 +329,11 @@ def aliases_list_command(
 @aliases_app.command("add", short_help="Give a model a short name.")
 def aliases_add_command(
     ctx: typer.Context,
-    alias: str = typer.Argument(..., metavar="ALIAS", help="Letters, digits and _ . : -"),
+    alias: str = typer.Argument(
+        ...,
+        metavar="ALIAS",
+        help='Any text without spaces at either end, e.g. sonnet or "Claude Sonnet".',
+    ),
     ref: str = typer.Argument(
         ..., metavar="REF", help=REF_HELP, autocompletion=completion.model_refs
     ),
