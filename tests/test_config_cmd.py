@@ -267,6 +267,11 @@ def test_set_json_flag_demands_json5(config_file: Path, flag: str) -> None:
     before = write(config_file, "{}\n")
     result = run_moltbot("config", "set", flag, "agents.defaults.model.primary", "openai/gpt-5.2")
     assert result.code == 2 and "not a JSON5 value" in result.stderr
+    # The way out names the flag's help and docs spelling, whichever was typed.
+    assert result.stderr.splitlines()[-1] == (
+        "Quote strings inside the value, e.g. '\"text\"', or leave out --strict (--json) "
+        "to store it as a string."
+    )
     assert config_file.read_bytes() == before
 
 

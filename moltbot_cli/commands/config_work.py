@@ -139,7 +139,8 @@ def parse_value(text: str, *, strict_json: bool) -> Any:
         if strict_json:
             raise UsageError(
                 f"not a JSON5 value: {text!r} ({error})",
-                hint="Quote strings inside the value, e.g. '\"text\"', or drop --json to store it as a string.",
+                hint="Quote strings inside the value, e.g. '\"text\"', or leave out --strict (--json) "
+                "to store it as a string.",
             ) from None
         if text.lstrip()[:1] in ("{", "[", '"', "'"):
             # Meant as JSON5, surely: a typo must not be stored as a string.

@@ -332,7 +332,7 @@ def aliases_add_command(
     alias: str = typer.Argument(
         ...,
         metavar="ALIAS",
-        help='Any text without spaces at either end, e.g. sonnet or "Claude Sonnet".',
+        help='Any text without spaces at either end, e.g. "Claude Sonnet".',
     ),
     ref: str = typer.Argument(
         ..., metavar="REF", help=REF_HELP, autocompletion=completion.model_refs
