@@ -275,6 +275,14 @@ def test_set_json_flag_demands_json5(config_file: Path, flag: str) -> None:
     assert config_file.read_bytes() == before
 
 
+def test_the_docs_spell_the_json5_only_flag_strict() -> None:
+    docs = " ".join(
+        (Path(__file__).parent.parent / "docs" / "configuration.md").read_text().split()
+    )
+    assert "With `--strict` (also spelled `--json`) the value must be JSON5." in docs
+    assert "starts like JSON5 (`{`, `[` or a quote) but does not parse is refused (exit 2)" in docs
+
+
 def test_unset_of_a_missing_path_is_refused(config_file: Path) -> None:
     before = write(config_file, COMMENTED)
     result = run_moltbot("config", "unset", "agents.defaults.model.fallbacks")
