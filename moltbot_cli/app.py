@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from moltbot_cli.console import guard_standard_streams, name_config_in_suggestions, with_config
-from moltbot_cli.errors import ExitCode, MoltbotError, report
+from moltbot_cli.errors import ExitCode, MoltbotError, UsageError, report
 
 COMPLETE_VAR = "_MOLTBOT_COMPLETE"  # set when the shell asks for completions (as in root.py)
 
@@ -65,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     # Every command a hint or note suggests acts on the config this run was given.
     name_config_in_suggestions(_config_flag(args))
     try:
+        if not completing and args[-1:] == ["--config"] and "--" not in args:
+            # `moltbot chat hi --config`: the global option lost its value. Left to Click
+            # it would read as an option the command lacks ("put it before the command").
+            raise UsageError("Option '--config' requires an argument.")
         from moltbot_cli.commands import chat_args
 
         chat = None if completing else chat_args.parse(args)

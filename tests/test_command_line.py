@@ -53,6 +53,15 @@ def test_after_a_double_dash_nothing_is_moved(fake_openrouter: FakeOpenRouter) -
     assert fake_openrouter.chat_bodies()[0]["messages"][-1]["content"] == "-v --config x"
 
 
+@pytest.mark.parametrize("args", [["chat", "hi", "--config"], ["models", "list", "--config"]])
+def test_config_without_its_value_after_the_command_says_so(args: list[str]) -> None:
+    # Not "No such option: --config ... put it before the command": it works after it.
+    result = run_moltbot(*args)
+    assert result.code == 2
+    assert result.stderr.splitlines()[0] == "Error: Option '--config' requires an argument."
+    assert "global option" not in result.stderr
+
+
 def test_hoisting_keeps_everything_else_in_order() -> None:
     assert hoist_global_options(["models", "list", "--config", "c", "-v", "--all"]) == [
         "--config",
