@@ -722,7 +722,7 @@ def test_fallback_names_the_reason_and_json_names_the_model_served(
     assert json.loads(result.stdout)["model"] == GPT
     assert result.stderr.splitlines()[0] == (
         f"Note: no provider could serve {SONNET_REF} (503): No allowed providers are available "
-        f"for the selected model.; trying {GPT_REF}"
+        f"for the selected model; trying {GPT_REF}"
     )
     assert f"Usage: model {GPT}, provider Anthropic," in result.stderr
 

@@ -302,6 +302,8 @@ class ReplyOnStdout:
 def failover_reason(failover: Failover) -> str:
     """Why a model was given up on, naming it once: most messages name it already."""
     message = failover.error.message
+    if message.endswith(".") and not message.endswith(".."):
+        message = message[:-1]  # the server's sentence goes on: "...; trying X"
     return message if failover.failed in message else f"{failover.failed} failed: {message}"
 
 
