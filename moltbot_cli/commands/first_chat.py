@@ -7,6 +7,7 @@ here is reported with its usual exit code, and says that what was saved stays sa
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from moltbot_cli.commands.key_report import money, server_text
@@ -18,6 +19,15 @@ if TYPE_CHECKING:
 
 PROMPT = "Reply with OK"
 SAVED = "Your key and settings were saved"
+LATER = (
+    'Try `moltbot chat "hello"` later, or pick another default model with `moltbot models set REF`.'
+)
+# Hints written for `chat` name its flags; onboard has none of them.
+CHAT_FLAGS = re.compile(r"(?<![\w-])(-m|--timeout|--retries)\b")
+
+
+def _names_chat_flags(hint: str) -> bool:
+    return CHAT_FLAGS.search(hint) is not None
 
 
 def send_test_chat(app: AppContext, out: Output, model: str, key: str) -> None:
@@ -40,8 +50,8 @@ def send_test_chat(app: AppContext, out: Output, model: str, key: str) -> None:
     except MoltbotError as error:
         # The same failure, with its own exit code, told as what it is: only the test failed.
         error.message = f"the test chat failed: {error.message}"
-        then = f" {error.hint}" if error.hint else ' Try `moltbot chat "hello"` later.'
-        error.hint = f"{SAVED}.{then}"
+        then = error.hint if error.hint and not _names_chat_flags(error.hint) else LATER
+        error.hint = f"{SAVED}. {then}"
         raise
     result = served.result
     reply = server_text(result.content, 60) or "(nothing printable)"
