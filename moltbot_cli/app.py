@@ -69,9 +69,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             # `moltbot chat hi --config`: the global option lost its value. Left to Click
             # it would read as an option the command lacks ("put it before the command").
             raise UsageError("Option '--config' requires an argument.")
-        from moltbot_cli.commands import chat_args
+        chat = None
+        if "chat" in args and not completing:
+            from moltbot_cli.commands import chat_args
 
-        chat = None if completing else chat_args.parse(args)
+            chat = chat_args.parse(args)
         if chat is not None:
             chat.run()
             result = None

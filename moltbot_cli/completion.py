@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from moltbot_cli.config.pathexpr import Path as ConfigPath
-from moltbot_cli.config.pathexpr import PathSyntaxError, format_path, parse_path
+if TYPE_CHECKING:
+    from moltbot_cli.config.pathexpr import Path as ConfigPath
 
 MAX_CANDIDATES = 200
 PREFIX = "openrouter/"
@@ -137,6 +137,8 @@ def config_paths(incomplete: str) -> list[str]:
     A complete container path (`agents.defaults.models`) also offers its children, since
     keys that need brackets cannot be reached by typing a dot.
     """
+    from moltbot_cli.config.pathexpr import PathSyntaxError, format_path, parse_path
+
     stripped = re.sub(r"(\.[^.\[]*|\[[^\]]*)$", "", incomplete)
     parents = [stripped if stripped != incomplete else "", incomplete]
     data = _config_data()

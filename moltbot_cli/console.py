@@ -8,7 +8,6 @@ something is actually rendered for a terminal, so scripts and pipes never pay fo
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import sys
@@ -284,6 +283,8 @@ class Output:
         Remembered secrets are masked in it, lone surrogates replaced, and the DEL and
         C1 control characters (which JSON lets through raw) escaped.
         """
+        import json
+
         from moltbot_cli.masking import scrub_data
         from moltbot_cli.sanitize import fix_surrogates
 

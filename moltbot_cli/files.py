@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from pathlib import Path
 
 # mkstemp's names: the prefix, eight characters from this set, the suffix.
@@ -19,6 +18,8 @@ def write_temp(target: Path, data: bytes, *, mode: int = 0o600, kind: str = "") 
     which another user could read a config or a key. A failed write (a full disk)
     removes the temp file and raises.
     """
+    import tempfile  # only where a file is written
+
     descriptor, temp_name = tempfile.mkstemp(
         prefix=f".{target.name}.{kind + '-' if kind else ''}", suffix=".tmp", dir=target.parent
     )

@@ -17,7 +17,6 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable
-from dataclasses import FrozenInstanceError
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 if TYPE_CHECKING:
@@ -155,10 +154,14 @@ def _hash(self: Record) -> int:
 
 
 def _refuse_setattr(self: Record, name: str, value: Any) -> None:
+    from dataclasses import FrozenInstanceError  # the error dataclasses raise (an AttributeError)
+
     raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
 
 def _refuse_delattr(self: Record, name: str) -> None:
+    from dataclasses import FrozenInstanceError
+
     raise FrozenInstanceError(f"cannot delete field {name!r}")
 
 
