@@ -207,6 +207,14 @@ def test_hints_name_the_config_given_with_the_flag(tmp_path: Path, spelling: lis
     assert "`moltbot config" not in result.stderr
 
 
+def test_the_model_ref_hint_lists_the_aliases_of_the_config_given(tmp_path: Path) -> None:
+    config = tmp_path / "x.json5"
+    config.write_text("{}")
+    result = run_moltbot("--config", str(config), "models", "aliases", "add", "x", "a/b c")
+    assert result.code == 2
+    assert f"(`moltbot --config {config} models aliases list`)" in result.stderr
+
+
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_notes_name_the_config_given_with_the_flag(tmp_path: Path, where: str) -> None:
     config = tmp_path / "my config.json5"

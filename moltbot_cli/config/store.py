@@ -69,7 +69,9 @@ def summarize_issues(issues: list[Issue]) -> str:
 def describe_issues(issues: list[Issue], limit: int = 20) -> str:
     lines = [issue.describe() for issue in issues[:limit]]
     if len(issues) > limit:
-        lines.append(f"... and {len(issues) - limit} more (moltbot config validate lists them all)")
+        lines.append(
+            f"... and {len(issues) - limit} more (`moltbot config validate` lists them all)"
+        )
     return "\n".join(lines)
 
 

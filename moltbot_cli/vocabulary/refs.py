@@ -55,7 +55,7 @@ def normalize_ref(text: str) -> str:
             f"{text!r} is not a model reference",
             hint="Write it as openrouter/<author>/<slug>, e.g. "
             "openrouter/anthropic/claude-sonnet-4-5, or use an alias "
-            "(moltbot models aliases list).",
+            "(`moltbot models aliases list`).",
         )
     return ref_for_id(model_id)
 
