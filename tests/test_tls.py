@@ -148,6 +148,7 @@ def test_an_untrusted_certificate_is_refused_before_anything_is_sent(
     )
     assert result.code == ExitCode.NETWORK, result.stderr
     assert "certificate verify failed" in result.stderr
+    assert "point SSL_CERT_FILE at its authority's certificate" in result.stderr
     assert result.stderr.startswith("Error: ")
     assert TEST_KEY not in result.stderr
     assert https_openrouter.chat_bodies() == []

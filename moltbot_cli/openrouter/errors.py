@@ -379,11 +379,19 @@ def empty_reply(model: str | None, finish_reason: str | None) -> UpstreamError:
 def connection_failed(url: str, reason: str, *, server: str = OPENROUTER) -> NetworkError:
     # "cannot reach 127.0.0.1:8765 at http://127.0.0.1:8765/v1" would say the host twice.
     where = f"OpenRouter at {url}" if server == OPENROUTER else f"{server} ({url})"
-    return NetworkError(
-        f"cannot reach {where}: {reason}",
-        hint="Check your network connection, and OPENROUTER_BASE_URL or "
-        "models.providers.openrouter.baseUrl if you set one.",
-    )
+    if "CERTIFICATE_VERIFY_FAILED" in reason or "certificate verify failed" in reason:
+        # Usually a proxy or gateway that signs with its own authority.
+        hint = (
+            "The server's certificate is not signed by an authority moltbot trusts (the "
+            "certifi bundle). If a proxy or gateway of yours signs it, point SSL_CERT_FILE "
+            "at its authority's certificate (PEM)."
+        )
+    else:
+        hint = (
+            "Check your network connection, and OPENROUTER_BASE_URL or "
+            "models.providers.openrouter.baseUrl if you set one."
+        )
+    return NetworkError(f"cannot reach {where}: {reason}", hint=hint)
 
 
 def timed_out(url: str, seconds: float, *, output_began: bool) -> NetworkError:
