@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from moltbot_cli.console import guard_standard_streams, name_config_in_suggestions, with_config
-from moltbot_cli.errors import ExitCode, MoltbotError, UsageError, report
+from moltbot_cli.errors import ExitCode, MoltbotError, UsageError, report, safe_text
 
 COMPLETE_VAR = "_MOLTBOT_COMPLETE"  # set when the shell asks for completions (as in root.py)
 
@@ -102,7 +102,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(code)
         if _wants_verbose(args):
             traceback.print_exc()
-        print(f"Error: unexpected failure: {type(error).__name__}: {error}", file=sys.stderr)
+        # Whatever the exception quotes (a server's bytes, a path) is shown as any
+        # message is: one line, the key masked, control characters escaped.
+        said = " ".join(str(error).split())[:300]
+        print(
+            safe_text(f"Error: unexpected failure: {type(error).__name__}: {said}"), file=sys.stderr
+        )
         print("This is a bug in moltbot; run again with --verbose for details.", file=sys.stderr)
         sys.exit(ExitCode.FAILURE)
     sys.exit(result if isinstance(result, int) else ExitCode.OK)

@@ -359,3 +359,32 @@ def test_a_probe_without_a_key_check_endpoint_suggests_no_flag_it_lacks(
         f"({scripted_server.base_url}/key answers 404)",
         "It cannot report on keys; leave out --probe.",
     ]
+
+
+def test_an_unexpected_failure_is_one_clean_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The last-resort line quotes the exception as any message is quoted: a key in it
+    masked, an escape sequence shown rather than obeyed, on one line."""
+    from moltbot_cli import app
+    from moltbot_cli.commands import chat_args
+
+    from moltbot_cli.masking import remember_secret
+
+    key = "sk-or-v1-" + "f" * 64
+    remember_secret(key)  # as when the key in use is loaded
+
+    def broken(args: object) -> None:
+        raise RuntimeError(f"bad\x1b[2J state\nwith {key}")
+
+    monkeypatch.setattr(chat_args, "parse", broken)
+    with pytest.raises(SystemExit) as ended:
+        app.main(["chat", "hi"])
+    assert ended.value.code == 1
+    err = capsys.readouterr().err
+    first, second = err.splitlines()
+    assert first.startswith(
+        "Error: unexpected failure: RuntimeError: bad\\x1b[2J state with sk-or-"
+    )
+    assert key not in err and "\x1b" not in err
+    assert second == "This is a bug in moltbot; run again with --verbose for details."
