@@ -401,3 +401,43 @@ def test_options_and_presets_reach_the_server(fake: FakeOpenRouter, stream: bool
         "@preset/fast-cheap", 7, ["END"], "ci",
     )  # fmt: skip
     assert body["stream"] is stream
+
+
+# -- fallbacks are checked too ---------------------------------------------------------------
+
+
+def fallbacks_config(config_file: Path, *fallbacks: str) -> None:
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    chain = ", ".join(f'"openrouter/{model}"' for model in fallbacks)
+    config_file.write_text(
+        f'{{ agents: {{ defaults: {{ model: {{ primary: "openrouter/{SONNET}", '
+        f"fallbacks: [{chain}] }} }} }} }}"
+    )
+
+
+def test_a_fallback_that_cannot_take_the_request_is_passed_over(
+    fake: FakeOpenRouter, config_file: Path, tmp_path: Path
+) -> None:
+    fallbacks_config(config_file, DEEPSEEK, GPT)
+    fake.fail("503", model=SONNET)
+    result = chat("--retries", "0", "-a", str(files(tmp_path)["png"]), "what is this?")
+    assert result.code == 0, result.stderr
+    assert [body["model"] for body in fake.chat_bodies()] == [SONNET, GPT]  # never DEEPSEEK
+    assert (
+        f"Note: openrouter/{DEEPSEEK} does not take images; trying openrouter/{GPT}"
+        in result.stderr
+    )
+    assert f"Note: answered by openrouter/{GPT} (a configured fallback)." in result.stderr
+
+
+def test_when_the_last_fallback_cannot_take_it_its_refusal_is_the_error(
+    fake: FakeOpenRouter, config_file: Path, tmp_path: Path
+) -> None:
+    fallbacks_config(config_file, DEEPSEEK)
+    fake.fail("503", model=SONNET)
+    result = chat("--retries", "0", "-a", str(files(tmp_path)["png"]), "what is this?")
+    assert result.code == 2, result.stderr
+    assert f"trying openrouter/{DEEPSEEK}" in result.stderr
+    assert f"Error: openrouter/{DEEPSEEK} does not take images" in result.stderr
+    assert [body["model"] for body in fake.chat_bodies()] == [SONNET]
+    assert result.stdout == ""

@@ -368,7 +368,6 @@ def test_an_unexpected_failure_is_one_clean_line(
     masked, an escape sequence shown rather than obeyed, on one line."""
     from moltbot_cli import app
     from moltbot_cli.commands import chat_args
-
     from moltbot_cli.masking import remember_secret
 
     key = "sk-or-v1-" + "f" * 64

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from moltbot_cli.console import Output, stdin_is_terminal
@@ -127,21 +127,29 @@ def check_before_sending(
     ref: str,
     options: ChatOptions,
     flags: RequestFlags,
-) -> None:
-    """Refuse (exit 2) what the model cannot take; warn about fields it does not list."""
+) -> Callable[[dict[str, Any], str], None] | None:
+    """Refuse (exit 2) what the model cannot take; warn about fields it does not list.
+
+    Returns the check for the fallbacks, which the walk runs on each before asking it
+    (None when this request was not checked: a plain prompt, or no model list)."""
     if not flags.asks_more and not settings.params(ref):
-        return  # a plain prompt asks nothing of the model worth reading the list for
+        return None  # a plain prompt asks nothing of the model worth reading the list for
     catalogue = _catalogue_for_checks(app, out, settings, wanted=flags.asks_more)
     if catalogue is None:
-        return
+        return None
     from moltbot_cli.request.checks import check_request
 
     configured = [ref for ref in (settings.primary, *settings.fallbacks) if ref]
     configured += [ref for ref in settings.model_entries if ref not in configured]
-    for line in check_request(
-        body, ref, options, catalogue, configured=configured, strict=flags.strict
-    ):
-        out.note(line)
+
+    def check(sent: dict[str, Any], model: str) -> None:
+        for line in check_request(
+            sent, model, options, catalogue, configured=configured, strict=flags.strict
+        ):
+            out.note(line)
+
+    check(body, ref)
+    return check
 
 
 def _catalogue_for_checks(

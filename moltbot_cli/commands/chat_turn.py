@@ -7,7 +7,7 @@ reply that arrived and its exit code, or Ctrl-C (exit code 130, what arrived kep
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from moltbot_cli.calllog.conversation import Conversation
@@ -38,6 +38,8 @@ class TurnSettings(Record):
         "Start a new conversation by leaving out -c/--cid, or ask a model with a longer "
         "context with -m."
     )
+    # Run on each fallback's request before it is sent: raises what that model cannot take.
+    check_fallback: Callable[[dict[str, Any], str], None] | None = None
 
 
 def take_turn(
@@ -59,7 +61,7 @@ def take_turn(
     warn_past_context(out, turn.settings, chain[0], conversation, prompt, turn.fresh_hint)
     recorder = CallRecorder(conversation.id, chain[0])
     asked = [chain[0]]
-    items = converse(client, turn.settings, chain, messages, options)
+    items = converse(client, turn.settings, chain, messages, options, turn.check_fallback)
     tapped = _tap(items, recorder, asked)
     try:
         served = show_reply(

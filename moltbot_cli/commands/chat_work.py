@@ -96,7 +96,7 @@ def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
     chain = model_chain(settings, command.model or conversation.model, fallbacks=command.fallbacks)
     sent = replace(options, session_id=conversation.id) if conversation.continued else options
     body = build_body(settings, chain[0], conversation.messages(content), sent)
-    check_before_sending(app, out, settings, body, chain[0], options, flags)
+    check_fallback = check_before_sending(app, out, settings, body, chain[0], options, flags)
     if command.dry_run:
         key = find_key(app.config_path, settings).key
         with app.client(key, base_url=settings.base_url) as client:
@@ -118,6 +118,7 @@ def run_chat(app: AppContext, out: Output, command: ChatCommand) -> None:
         secret=key,
         spinner=not app.verbose,
         show_reasoning=not flags.hide_reasoning,
+        check_fallback=check_fallback,
     )
     continued = conversation.continued
     with app.client(

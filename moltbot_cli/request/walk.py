@@ -8,7 +8,7 @@ credits or a bad request end the walk at once: another model would fare no bette
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from moltbot_cli.config.settings import Settings
@@ -53,11 +53,25 @@ def converse(
     chain: list[str],
     messages: list[dict[str, Any]],
     options: ChatOptions,
+    check: Callable[[dict[str, Any], str], None] | None = None,
 ) -> Iterator[str | Reasoning | Failover | Served]:
     """Text and Reasoning pieces as they arrive (streaming only), a Failover per model given up on,
-    and finally the Served reply. Raises the last model's error when none answers."""
+    and finally the Served reply. Raises the last model's error when none answers.
+
+    `check(body, ref)` runs on each fallback's request before it is sent and raises what
+    that model cannot take (an image for a text-only model, say): such a fallback is
+    passed over, not asked, and when it is the last, its refusal is the error.
+    """
     for index, ref in enumerate(chain):
         body = build_body(settings, ref, messages, options)
+        if index and check is not None:
+            try:
+                check(body, ref)
+            except MoltbotError as refused:
+                if index == len(chain) - 1:
+                    raise
+                yield Failover(ref, refused, chain[index + 1])
+                continue
         began = False
         try:
             if options.stream:
