@@ -85,8 +85,8 @@ every route; the other kinds shape a chat reply. Kinds:
 `refused_base_url()` gives a base URL where nothing listens (connection refused).
 
 Records: `requests` lists every request (method, path, query, headers with lower-case
-names, raw body, parsed JSON body or None); `chat_bodies()` the JSON bodies of the
-chat calls; `rule.hits` how often a rule fired.
+names, raw body, parsed JSON body or None, and `arrived`: time.monotonic() when it came);
+`chat_bodies()` the JSON bodies of the chat calls; `rule.hits` how often a rule fired.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -261,6 +261,9 @@ class Recorded:
     headers: dict[str, str]
     body: bytes
     json: Any
+    # When it arrived (time.monotonic()): the gap between two tries shows how long the
+    # client waited between them, with the client's start-up left out.
+    arrived: float = field(default_factory=time.monotonic)
 
 
 @dataclass
