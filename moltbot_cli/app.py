@@ -6,6 +6,7 @@ commands/chat_args.py and run without Typer; everything else goes through the Ty
 root in root.py.
 """
 
+import errno
 import os
 import sys
 import traceback
@@ -100,6 +101,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         code = _click_exit_code(error)
         if code is not None:
             sys.exit(code)
+        if isinstance(error, OSError) and _stdout_refuses_output(error):
+            # A full disk or a broken device under stdout: the output's trouble, not a bug.
+            _stdout_to_devnull()  # what is still buffered would fail again at exit
+            sys.exit(
+                report(
+                    MoltbotError(
+                        f"cannot write the output: {error.strerror or error}",
+                        hint="Make room where stdout goes (a file, a disk), or send it elsewhere.",
+                    )
+                )
+            )
         if _wants_verbose(args):
             traceback.print_exc()
         # Whatever the exception quotes (a server's bytes, a path) is shown as any
@@ -133,6 +145,24 @@ def _config_flag(args: list[str]) -> str | None:
         elif arg.startswith("--config="):
             found = arg.partition("=")[2]
     return found
+
+
+# What writing to a file can fail with when the file itself is fine: no room, no device.
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
+def _stdout_refuses_output(error: OSError) -> bool:
+    """Whether `error` came from writing stdout: a nameless no-room/device error, or one
+    that a flush of stdout meets again (what failed to go out is still buffered)."""
+    if error.filename is None and error.errno in _OUTPUT_ERRNOS:
+        return True
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return False  # the reader left; whatever failed first is the news
+    except OSError:
+        return True
+    return False
 
 
 def _end_quietly_if_reader_left(write: Callable[[], object]) -> None:

@@ -111,6 +111,22 @@ def test_a_closed_stdout_is_a_clean_error(configured: FakeOpenRouter, command: s
     assert configured.chat_bodies() == []  # nothing paid for that could not be shown
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "command", ["chat hi", "chat --no-stream hi", "models list --all", "config show --json"]
+)
+def test_a_stdout_that_cannot_be_written_is_a_clean_error(
+    configured: FakeOpenRouter, command: str
+) -> None:
+    # A full disk (here /dev/full) is the output's trouble, not "a bug in moltbot".
+    completed = bash(f"{MOLTBOT} {command} > /dev/full")
+    assert completed.returncode == 1
+    assert completed.stderr.splitlines()[-2:] == [
+        "Error: cannot write the output: No space left on device",
+        "Make room where stdout goes (a file, a disk), or send it elsewhere.",
+    ]
+
+
 def test_a_closed_stdout_does_not_stop_a_command_that_prints_nothing(
     configured: FakeOpenRouter, config_file: Path
 ) -> None:
