@@ -15,7 +15,7 @@ import pytest
 from moltbot_cli.errors import ExitCode
 from moltbot_cli.openrouter import tls
 from tests.support.cli import run_moltbot
-from tests.support.fake_openrouter import TEST_KEY, FakeOpenRouter
+from tests.support.fake_openrouter import TEST_KEY, FakeOpenRouter, serve
 from tests.support.tls_cert import (
     Certificate,
     loopback_certificate_fixture,  # noqa: F401
@@ -26,13 +26,7 @@ from tests.support.tls_cert import (
 def https_openrouter(
     loopback_certificate: Certificate, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[FakeOpenRouter]:
-    fake = FakeOpenRouter().start(tls=loopback_certificate.server_context())
-    monkeypatch.setenv("OPENROUTER_BASE_URL", fake.base_url)
-    monkeypatch.setenv("MOLTBOT_RETRY_BASE_SECONDS", "0.01")
-    try:
-        yield fake
-    finally:
-        fake.stop()
+    yield from serve(monkeypatch, tls=loopback_certificate.server_context())
 
 
 @pytest.fixture(autouse=True)

@@ -40,20 +40,11 @@ class DeadlinePassed(Exception):
 def decoded_chunks(response: httpx.Response, limit: int, deadline: float) -> Iterator[bytes]:
     """The body's bytes, decompressed, in pieces; at most `limit` of them, until `deadline`."""
     inflate = _inflater(response.headers.get("content-encoding", ""))
+    plain = inflate.decoder is None  # as streams are: each piece as it came
     total = 0
-    if inflate.decoder is None:
-        # Not compressed, as streams are: each piece as it came, with the same bounds.
-        for raw in response.iter_raw():
-            if raw:
-                total += len(raw)
-                if total > limit:
-                    raise BodyTooLarge(limit)
-                yield raw
-            if time.monotonic() > deadline:
-                raise DeadlinePassed
-        return
     for raw in response.iter_raw():
-        for piece in inflate(raw):
+        # A one-piece tuple for a plain body: no generator made per network read.
+        for piece in ((raw,) if raw else ()) if plain else inflate(raw):
             total += len(piece)
             if total > limit:
                 raise BodyTooLarge(limit)

@@ -882,15 +882,22 @@ def default_endpoints(model: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture(name="fake_openrouter")
-def fake_openrouter_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenRouter]:
-    fake = FakeOpenRouter().start()
+def serve(
+    monkeypatch: pytest.MonkeyPatch, *, tls: ssl.SSLContext | None = None
+) -> Iterator[FakeOpenRouter]:
+    """A started fake that moltbot is pointed at, stopped when the test ends."""
+    fake = FakeOpenRouter().start(tls=tls)
     monkeypatch.setenv("OPENROUTER_BASE_URL", fake.base_url)
     monkeypatch.setenv("MOLTBOT_RETRY_BASE_SECONDS", "0.01")
     try:
         yield fake
     finally:
         fake.stop()
+
+
+@pytest.fixture(name="fake_openrouter")
+def fake_openrouter_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenRouter]:
+    yield from serve(monkeypatch)
 
 
 def main() -> None:
