@@ -461,6 +461,20 @@ def bench_config_set(s: Setup) -> None:
 
     samples = alternate(runs, commands, before_each=fresh)
     growth("`config set`", "models", CONFIG_SIZES, [samples[str(n)] for n in CONFIG_SIZES])
+    # The same configs listed: every row looks its model and aliases up in the config.
+    for name in texts:
+        fresh(name)
+    listing = {
+        name: ([s.moltbot, "--config", str(paths[name]), "models", "list", "--json"], s.env)
+        for name in texts
+    }
+    samples = alternate(runs, listing)
+    growth(
+        "`models list` of the configured models",
+        "models",
+        CONFIG_SIZES,
+        [samples[str(n)] for n in CONFIG_SIZES],
+    )
 
 
 def bench_models_list(s: Setup) -> None:

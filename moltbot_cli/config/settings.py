@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from moltbot_cli.config.pathexpr import Path, format_path
@@ -122,7 +123,9 @@ class Settings:
         value = dig(self.data, FALLBACKS_PATH)
         return [self.resolve(item) for item in value] if isinstance(value, list) else []
 
-    @property
+    # Cached: every alias lookup and entry read goes through these two, and rebuilding
+    # them each time made listing N configured models cost N². A Settings is read-only.
+    @cached_property
     def model_entries(self) -> dict[str, dict[str, Any]]:
         """Configured models by normalized ref."""
         value = dig(self.data, MODELS_PATH)
@@ -142,7 +145,7 @@ class Settings:
     def model_entry(self, ref: str) -> dict[str, Any]:
         return self.model_entries.get(refs.normalize_ref(ref), {})
 
-    @property
+    @cached_property
     def aliases(self) -> dict[str, str]:
         """Alias → ref, in file order."""
         return {
