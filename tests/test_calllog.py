@@ -260,3 +260,18 @@ def test_bad_spans_say_what_to_write(text: str) -> None:
     with pytest.raises(UsageError) as caught:
         parse_since(text)
     assert caught.value.hint
+
+
+def test_a_models_failed_calls_share_its_row_in_usage(log_file: Path) -> None:
+    """A failed call has no served model; it counts under the ref it asked, written as the
+    served ones are, not in a row of its own."""
+    with CallLog.open() as log:  # type: ignore[union-attr]
+        log.add(record())
+        log.add(record(model_served=None, provider=None, exit_code=7, cost=None))
+        log.add(record(model_asked="@preset/fast", model_served=None, exit_code=7))
+        rows = dict(log.usage(None, "model").rows)
+        assert sorted(rows) == ["@preset/fast", "anthropic/claude-sonnet-4-5"]
+        assert (
+            rows["anthropic/claude-sonnet-4-5"].calls,
+            rows["anthropic/claude-sonnet-4-5"].failed,
+        ) == (2, 1)

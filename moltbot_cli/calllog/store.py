@@ -93,7 +93,11 @@ JSON_COLUMNS = ("routing", "params", "attachments")
 GroupBy = Literal["day", "model", "provider"]
 GROUP_EXPRESSIONS: dict[str, str] = {
     "day": "date(started, 'unixepoch', 'localtime')",
-    "model": "coalesce(model_served, model_asked, '?')",
+    # The model that served, as the server names it (`anthropic/claude-sonnet-4-5`); a
+    # call that failed before any model served counts under the ref it asked, in the
+    # same form, so a model's failures and answers share one row.
+    "model": "coalesce(model_served, CASE WHEN model_asked LIKE 'openrouter/%' "
+    "THEN substr(model_asked, 12) ELSE model_asked END, '?')",
     "provider": "coalesce(provider, 'unknown')",
 }
 
