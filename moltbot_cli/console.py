@@ -42,9 +42,16 @@ def with_config(text: str) -> str:
     a command the message suggests must act on the same config as this one."""
     if _config_in_use is None:
         return text
+    import re
     import shlex
 
-    return text.replace("`moltbot ", f"`moltbot --config {shlex.quote(_config_in_use)} ")
+    # A suggested command, in backticks or not: `moltbot` followed by one of its commands
+    # ("another moltbot is writing" is not one).
+    return re.sub(
+        r"(?<![\w/.-])moltbot (?=(?:chat|config|models|logs|usage|onboard)\b)",
+        lambda _: f"moltbot --config {shlex.quote(_config_in_use or '')} ",
+        text,
+    )
 
 
 def command_with_config(command: str) -> str:

@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pexpect
 import pytest
@@ -60,8 +61,9 @@ def test_a_401_to_a_request_without_a_key_says_none_was_sent(
     result = run_moltbot("models", "list", "--all")
     assert result.code == 4
     assert "rejected" not in result.stderr
+    host = urlsplit(scripted_server.base_url).netloc
     assert result.stderr.splitlines() == [
-        "Error: the server wants an API key (401), and this request was sent without one: "
+        f"Error: {host} wants an API key (401), and this request was sent without one: "
         "Missing Authentication",
         "Set one up with `moltbot onboard` (or set OPENROUTER_API_KEY).",
     ]
@@ -387,3 +389,18 @@ def test_an_unexpected_failure_is_one_clean_line(
     )
     assert key not in err and "\x1b" not in err
     assert second == "This is a bug in moltbot; run again with --verbose for details."
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_a_suggested_command_outside_backticks_names_the_config_too(
+    tmp_path: Path, where: str
+) -> None:
+    config = tmp_path / "my config.json5"
+    flag = ["--config", str(config)]
+    args = ["chat", "-n"]
+    result = run_moltbot(*(flag + args if where == "before" else args + flag))
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
+        "Error: no prompt given, and -n/--no-stdin leaves stdin unread",
+        f"Give the prompt as arguments: moltbot --config '{config}' chat -n \"hello\".",
+    ]
