@@ -119,19 +119,21 @@ def _invoke(command: click.Command, args: list[str]) -> Any:
         return done.exit_code
 
 
-def _command_word(args: Sequence[str]) -> str | None:
-    """The command a run names (`chat` in `moltbot --config x chat hi`), if nothing else
-    before it could change what the root does (help, an unknown option, `--`)."""
-    words = iter(args)
-    for arg in words:
+def _command_index(args: Sequence[str]) -> int | None:
+    """Where the command a run names is (`chat` in `moltbot --config x chat hi`), if
+    nothing before it could change what the root does (help, an unknown option, `--`)."""
+    index = 0
+    while index < len(args):
+        arg = args[index]
         if arg == "--config":
-            next(words, None)
-        elif arg in ("-v", "--verbose", "--version") or arg.startswith("--config="):
-            continue
-        elif arg.startswith("-"):
+            index += 1
+        elif arg.startswith("-") and not (
+            arg in ("-v", "--verbose", "--version") or arg.startswith("--config=")
+        ):
             return None
-        else:
-            return arg
+        elif not arg.startswith("-"):
+            return index
+        index += 1
     return None
 
 
@@ -167,11 +169,59 @@ def app_for(args: Sequence[str]) -> typer.Typer:
     """
     if COMPLETE_VAR in os.environ:
         return build_app()
-    word = _command_word(args)
-    named = [entry for entry in ENTRIES if entry.name == word]
-    if named:
-        return build_app(named)
-    return build_app(shallow=True)
+    index = _command_index(args)
+    named = [entry for entry in ENTRIES if index is not None and entry.name == args[index]]
+    if index is None or not named:
+        return build_app(shallow=True)
+    built = build_app(named)
+    words = _words_after(args, index)
+    for group in built.registered_groups:  # the one named, if it is a group
+        assert group.typer_instance is not None
+        group.typer_instance = _only_named(group.typer_instance, words)
+    return built
+
+
+def _words_after(args: Sequence[str], index: int) -> list[str]:
+    """The words that follow the command word, up to the first option or `--`."""
+    words: list[str] = []
+    for arg in args[index + 1 :]:
+        if arg.startswith("-"):
+            break
+        words.append(arg)
+    return words
+
+
+def _only_named(group: typer.Typer, words: list[str]) -> typer.Typer:
+    """`group` with only the subcommand (or subgroup, and so on down) `words` name.
+
+    The same reasoning as at the root: click resolves one word against a group, so the
+    rest of its commands are never looked at; a group whose next word is an option
+    (`--help`) or names nothing keeps all its commands.
+    """
+    if not words:
+        return group
+    commands = [info for info in group.registered_commands if _command_name(info) == words[0]]
+    groups = [info for info in group.registered_groups if _group_name(info) == words[0]]
+    if len(commands) + len(groups) != 1:
+        return group
+    pruned = copy.copy(group)  # shallow: the same callback, settings and help
+    pruned.registered_commands, pruned.registered_groups = commands, []
+    for info in groups:
+        assert info.typer_instance is not None
+        below = copy.copy(info)
+        below.typer_instance = _only_named(info.typer_instance, words[1:])
+        pruned.registered_groups = [below]
+    return pruned
+
+
+def _command_name(info: Any) -> str:
+    if info.name:
+        return str(info.name)
+    return str(info.callback.__name__).lower().replace("_", "-") if info.callback else ""
+
+
+def _group_name(info: Any) -> str:
+    return str(info.name or (info.typer_instance.info.name if info.typer_instance else ""))
 
 
 def __getattr__(name: str) -> Any:

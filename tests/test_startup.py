@@ -115,6 +115,40 @@ def test_a_run_builds_only_its_command_and_answers_the_same(
     assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output)
 
 
+@pytest.mark.parametrize(
+    ("args", "built"),
+    [
+        (["config", "get", "agents"], ["get"]),
+        (["--config", "config", "config", "set", "a", "1"], ["set"]),
+        (["models", "aliases", "add", "x", "y"], ["aliases", "add"]),
+        (["models", "routing", "--help"], ["routing", "clear", "set", "show"]),
+        (["models", "list", "--all"], ["list"]),
+        (["config", "--help"], None),
+        (["models", "nosuch"], None),
+    ],
+)
+def test_a_group_builds_only_the_subcommand_named(
+    config_file: Path, args: list[str], built: list[str] | None
+) -> None:
+    pruned = app_for(args)
+    (group,) = pruned.registered_groups
+    whole = next(info for info in app.registered_groups if info.name == group.name)
+    below = group.typer_instance
+    if built is None:  # help, or a word naming nothing: every subcommand, as before
+        assert len(below.registered_commands) == len(whole.typer_instance.registered_commands)
+    else:
+        names = [info.name for info in (*below.registered_commands, *below.registered_groups)]
+        assert names == built[:1]
+        if len(built) > 1 and below.registered_groups:
+            deeper = below.registered_groups[0].typer_instance
+            assert sorted(
+                info.name for info in (*deeper.registered_commands, *deeper.registered_groups)
+            ) == sorted(built[1:])
+    runner = CliRunner()
+    full, alone = runner.invoke(app, args), runner.invoke(pruned, args)
+    assert (alone.exit_code, alone.output) == (full.exit_code, full.output)
+
+
 def test_config_get_imports_no_other_command() -> None:
     others = tuple(name for name in OTHER_COMMANDS if "config" not in name)
     loaded = imported(["config", "get", "agents"], (*others, "moltbot_cli.commands.chat_cmd"))

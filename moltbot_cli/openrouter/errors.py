@@ -191,8 +191,7 @@ def error_for_status(
     said = _describe(details, status)
     if status in (401, 403) and not key_sent:
         error: MoltbotError = AuthError(
-            f"{server} wants an API key ({status}), and this request was sent without one: "
-            f"{said}",
+            f"{server} wants an API key ({status}), and this request was sent without one: {said}",
             hint="Set one up with `moltbot onboard` (or set OPENROUTER_API_KEY).",
         )
     else:
