@@ -539,13 +539,19 @@ def bench_newest_typer(s: Setup) -> None:
         check=True,
     ).stdout.strip()
     for args in (["config", "get", "agents.defaults.model.primary"], ["--help"]):
-        samples = alternate(
-            s.runs,
-            {
-                "newest": ([str(newest / "moltbot"), *args], s.env),
-                "pinned": ([s.moltbot, *args], s.env),
-            },
-        )
+        try:
+            samples = alternate(
+                s.runs,
+                {
+                    "newest": ([str(newest / "moltbot"), *args], s.env),
+                    "pinned": ([s.moltbot, *args], s.env),
+                },
+            )
+        except SystemExit as failed:  # the newest Typer may not run moltbot at all
+            lines = str(failed).splitlines()
+            said = next((line for line in lines if line.startswith("Error:")), lines[0])
+            print(f"  `{' '.join(args[:2])}` with Typer {version}: does not run: {said}")
+            continue
         new, pinned = samples["newest"].median, samples["pinned"].median
         print(
             f"  `{' '.join(args[:2])}` with Typer {version}: {new:.3f} s vs {pinned:.3f} s pinned "
