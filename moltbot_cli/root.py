@@ -44,11 +44,8 @@ class Entry(Record, frozen=True):
     name: str
     module: str  # in moltbot_cli.commands
     attribute: str  # a Typer app (a group) or the command's function
-    short_help: str | None = None  # commands only; a group's help is its app's
-
-    @property
-    def is_group(self) -> bool:
-        return self.short_help is None
+    listed: str  # the line `moltbot --help` shows for it (a group's app says the same)
+    group: bool = False
 
     def load(self) -> Any:
         module = importlib.import_module(f"moltbot_cli.commands.{self.module}")
@@ -57,18 +54,29 @@ class Entry(Record, frozen=True):
 
 # In the order `moltbot --help` lists them.
 ENTRIES = (
-    Entry("config", "config_cmd", "app"),
+    Entry("config", "config_cmd", "app", "Show, check and change the config file.", group=True),
     Entry(
         "onboard",
         "onboard_cmd",
         "onboard_command",
         "Set up your OpenRouter key and a default model.",
     ),
-    Entry("models", "models_cmd", "app"),
+    Entry("models", "models_cmd", "app", "Models, aliases, fallbacks, routing and the key.", True),
     Entry("chat", "chat_cmd", "chat", "Ask a model; with no prompt at a terminal, chat."),
-    Entry("logs", "logs_cmd", "app"),
+    Entry("logs", "logs_cmd", "app", "The log of chat calls: list, show, on/off, prune.", True),
     Entry("usage", "usage_cmd", "usage", "Calls, tokens and cost from the call log, totalled."),
 )
+
+
+ANY_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
+
+
+class NeedsWholeApp(Exception):
+    """A stand-in of the root's help was asked to run: `run` starts over with the app."""
+
+
+def _stand_in() -> None:
+    raise NeedsWholeApp
 
 
 GLOBAL_OPTIONS = ("--config", "-v", "--verbose", "--version")
@@ -127,6 +135,8 @@ def _command_index(args: Sequence[str]) -> int | None:
         arg = args[index]
         if arg == "--config":
             index += 1
+        elif arg == "--":  # the options end; click reads the next word as the command
+            return index + 1 if index + 1 < len(args) else None
         elif arg.startswith("-") and not (
             arg in ("-v", "--verbose", "--version") or arg.startswith("--config=")
         ):
@@ -137,25 +147,29 @@ def _command_index(args: Sequence[str]) -> int | None:
     return None
 
 
-def build_app(entries: Sequence[Entry] = ENTRIES, *, shallow: bool = False) -> typer.Typer:
-    """The root app with `entries`; `shallow` leaves out the groups' own commands.
+def build_app(entries: Sequence[Entry] = ENTRIES, *, listed_only: bool = False) -> typer.Typer:
+    """The root app with `entries`; `listed_only`: stand-ins that only show in its help.
 
     Typer turns every registered command into a click command, with all its parameters,
     before it parses anything, and each command's module is imported to register it.
     `moltbot chat hi` needs one command, and `moltbot --help` lists only the root's
-    entries, each by its one-line help, so neither pays for the rest.
+    entries, each by its one line, so neither pays for the rest.
     """
     root_app = typer.Typer(**ROOT_SETTINGS)
     root_app.callback()(root)
+    if listed_only:
+        # The help lists commands, then groups: the stand-ins (plain commands that take
+        # any arguments) are registered in that order, so it reads the same.
+        for entry in sorted(entries, key=lambda entry: entry.group):
+            root_app.command(entry.name, short_help=entry.listed, context_settings=ANY_ARGS)(
+                _stand_in
+            )
+        return root_app
     for entry in entries:
-        target = entry.load()
-        if not entry.is_group:
-            root_app.command(entry.name, short_help=entry.short_help)(target)
-            continue
-        if shallow:
-            target = copy.copy(target)  # the same help and settings, no commands
-            target.registered_commands, target.registered_groups = [], []
-        root_app.add_typer(target, name=entry.name)
+        if entry.group:
+            root_app.add_typer(entry.load(), name=entry.name)
+        else:
+            root_app.command(entry.name, short_help=entry.listed)(entry.load())
     return root_app
 
 
@@ -164,15 +178,15 @@ def app_for(args: Sequence[str]) -> typer.Typer:
 
     Pruning is safe because click only ever resolves the first command word against the
     root. Shell completion gets the whole app; help, unknown or misspelt commands (which
-    name no entry) get every entry of the root, but not the groups' own commands, which
-    only their own help lists.
+    name no entry) get stand-ins of the root's entries, which show in its help as the
+    real ones do (should click still pick one to run, `run` starts over with the app).
     """
     if COMPLETE_VAR in os.environ:
         return build_app()
     index = _command_index(args)
     named = [entry for entry in ENTRIES if index is not None and entry.name == args[index]]
     if index is None or not named:
-        return build_app(shallow=True)
+        return build_app(listed_only=True)
     built = build_app(named)
     words = _words_after(args, index)
     for group in built.registered_groups:  # the one named, if it is a group
@@ -262,7 +276,12 @@ def run(args: list[str]) -> Any:
     """Parse `args` with the app they need and run the command; what it returns."""
     command = typer.main.get_command(app_for(args))
     unwrap_examples(command)
-    return _invoke(command, list(args))  # Click consumes the list it parses
+    try:
+        return _invoke(command, list(args))  # Click consumes the list it parses
+    except NeedsWholeApp:  # a line app_for read as help named a command after all
+        command = typer.main.get_command(build_app())
+        unwrap_examples(command)
+        return _invoke(command, list(args))
 
 
 def exit_code_for(error: BaseException, write_out: Any) -> int | None:

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from moltbot_cli import root
 from moltbot_cli.app import app, app_for
+from moltbot_cli.root import ENTRIES
 from tests.support.fake_openrouter import (
     TEST_KEY,
     FakeOpenRouter,
@@ -156,8 +158,7 @@ def test_config_get_imports_no_other_command() -> None:
 
 
 @pytest.mark.parametrize(
-    "args",
-    [[], ["--help"], ["-h", "chat"], ["chta", "hi"], ["--", "chat"], ["--bogus", "chat"]],
+    "args", [[], ["--help"], ["-h", "chat"], ["chta", "hi"], ["--bogus", "chat"], ["--version"]]
 )
 def test_help_and_unknown_commands_get_every_entry_of_the_root(args: list[str]) -> None:
     built = app_for(args)
@@ -169,8 +170,24 @@ def test_help_and_unknown_commands_get_every_entry_of_the_root(args: list[str]) 
     assert (shown.exit_code, shown.output) == (full.exit_code, full.output)
 
 
-def test_the_root_help_does_not_build_the_groups_commands() -> None:
-    built = app_for(["--help"])
-    assert all(not group.typer_instance.registered_commands for group in built.registered_groups)
-    # ... while the groups themselves keep theirs, for the runs that name them
-    assert all(group.typer_instance.registered_commands for group in app.registered_groups)
+def test_the_root_help_imports_no_command_module() -> None:
+    assert imported(["--help"], (*OTHER_COMMANDS, "moltbot_cli.commands.chat_cmd")) == []
+
+
+def test_each_entry_is_listed_as_its_command_says() -> None:
+    """The root's help shows stand-ins: their lines must be the real commands' own."""
+    for entry in ENTRIES:
+        target = entry.load()
+        if entry.group:
+            assert entry.listed == target.info.short_help, entry.name
+        else:
+            info = next(i for i in app.registered_commands if i.name == entry.name)
+            assert entry.listed == info.short_help, entry.name
+
+
+def test_a_stand_in_asked_to_run_starts_over_with_the_whole_app(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(root, "app_for", lambda args: root.build_app(listed_only=True))
+    assert root.run(["config", "path"]) in (None, 0)
+    assert capsys.readouterr().out.strip() == str(config_file)
