@@ -159,11 +159,16 @@ def build_app(entries: Sequence[Entry] = ENTRIES, *, listed_only: bool = False) 
     root_app.callback()(root)
     if listed_only:
         # The help lists commands, then groups: the stand-ins (plain commands that take
-        # any arguments) are registered in that order, so it reads the same.
+        # any arguments) are registered in that order, so it reads the same. They have no
+        # help option of their own: `moltbot -vv config get --help` reaches a stand-in
+        # (app_for reads no `-vv`), and its help must be the command's, from the whole app.
         for entry in sorted(entries, key=lambda entry: entry.group):
-            root_app.command(entry.name, short_help=entry.listed, context_settings=ANY_ARGS)(
-                _stand_in
-            )
+            root_app.command(
+                entry.name,
+                short_help=entry.listed,
+                context_settings=ANY_ARGS,
+                add_help_option=False,
+            )(_stand_in)
         return root_app
     for entry in entries:
         if entry.group:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from moltbot_cli import root
 from moltbot_cli.app import app, app_for
 from moltbot_cli.root import ENTRIES
+from tests.support.cli import run_moltbot
 from tests.support.fake_openrouter import (
     TEST_KEY,
     FakeOpenRouter,
@@ -191,3 +192,23 @@ def test_a_stand_in_asked_to_run_starts_over_with_the_whole_app(
     monkeypatch.setattr(root, "app_for", lambda args: root.build_app(listed_only=True))
     assert root.run(["config", "path"]) in (None, 0)
     assert capsys.readouterr().out.strip() == str(config_file)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["config", "get", "--help"],
+        ["chat", "-h"],
+        ["models", "list", "--help"],
+        ["--", "models", "--help"],
+    ],
+)
+def test_help_behind_an_option_the_root_reads_only_as_click_does_is_the_commands_own(
+    config_file: Path, args: list[str]
+) -> None:
+    """`-vv` (two -v in one word) makes app_for fall back to stand-ins; their help would be
+    a stand-in's ("Usage: moltbot config [OPTIONS]"), so they take none: the run starts over."""
+    plain, doubled = run_moltbot(*args), run_moltbot("-vv", *args)
+    assert doubled.code == plain.code == 0
+    assert "Usage: moltbot " in doubled.stdout
+    assert doubled.stdout == plain.stdout
