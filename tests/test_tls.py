@@ -67,6 +67,18 @@ def test_a_proxy_may_need_tls_even_for_plain_http(
     assert loaded_authorities(tls.context_for("http://127.0.0.1:4000/v1")) > 0
 
 
+@pytest.mark.parametrize("name", ["Http_Proxy", "all_Proxy"])
+def test_a_proxy_variable_in_any_case_counts_as_httpx_counts_it(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """httpx reads proxies through urllib's getproxies(), which lower-cases every name."""
+    from httpx._utils import get_environment_proxies
+
+    monkeypatch.setenv(name, "https://proxy.example:3128")
+    assert get_environment_proxies()  # httpx would send plain http through it, over TLS
+    assert tls.needs_certificates("http://127.0.0.1:4000/v1")
+
+
 def test_plain_http_gets_a_context_that_trusts_nothing_and_still_verifies() -> None:
     context = tls.context_for("http://127.0.0.1:4000/v1")
     assert loaded_authorities(context) == 0

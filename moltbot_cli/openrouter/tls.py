@@ -47,7 +47,8 @@ def needs_certificates(base_url: str) -> bool:
     """Whether a client for `base_url` may open a TLS connection."""
     if not base_url.strip().lower().startswith("http://"):
         return True  # https, or something odd that sending will report
-    return any(os.environ.get(name) or os.environ.get(name.lower()) for name in PROXY_VARIABLES)
+    # In any case, as httpx reads them (urllib's getproxies lower-cases every name).
+    return any(value and name.upper() in PROXY_VARIABLES for name, value in os.environ.items())
 
 
 def trusted_context() -> ssl.SSLContext:
