@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli import Result, run_moltbot
+from tests.support.cli import Result, interrupt_after_first_output, run_moltbot
 from tests.support.fake_openrouter import (
     TEST_KEY,
     FakeOpenRouter,
@@ -791,27 +790,9 @@ def test_model_flag_keeps_the_fallbacks_after_it(
 def test_ctrl_c_mid_reply_keeps_the_text_and_exits_130(fake_openrouter: FakeOpenRouter) -> None:
     fake_openrouter.replies[SONNET] = "one two three four five six seven eight nine ten"
     fake_openrouter.fail("slow_drip", delay=0.3)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moltbot_cli", "chat", "count"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, **KEY_ENV},
-        # As at a terminal: SIGINT raises KeyboardInterrupt even if the runner ignores it.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    try:
-        assert process.stdout is not None
-        first = os.read(process.stdout.fileno(), 1024)  # blocks until the first chunk
-        assert first.startswith(b"one ")
-        process.send_signal(signal.SIGINT)
-        rest, stderr = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130
-    stdout = (first + rest).decode()
-    assert stdout.startswith("one ")
-    assert "ten" not in stdout  # it stopped rather than finishing
-    assert b"Traceback" not in stderr
-    assert stderr.decode().strip() == ""
+    run = interrupt_after_first_output("chat", "count", env=KEY_ENV)
+    assert run.first.startswith("one ")
+    assert run.code == 130
+    assert run.stdout.startswith("one ")
+    assert "ten" not in run.stdout  # it stopped rather than finishing
+    assert run.stderr.strip() == ""

@@ -6,7 +6,6 @@ import base64
 import contextlib
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import pytest
 from moltbot_cli.calllog.record import CallRecord
 from moltbot_cli.calllog.store import CallLog
 from moltbot_cli.masking import mask_key
-from tests.support.cli import Result, run_moltbot
+from tests.support.cli import Result, interrupt_after_first_output, run_moltbot
 from tests.support.fake_openrouter import (
     TEST_KEY,
     FakeOpenRouter,
@@ -381,26 +380,11 @@ def test_64_concurrent_chats_give_64_rows(fake_openrouter: FakeOpenRouter, tmp_p
 def test_ctrl_c_mid_reply_logs_what_arrived(fake_openrouter: FakeOpenRouter) -> None:
     fake_openrouter.replies[SONNET] = "one two three four five six seven eight nine ten"
     fake_openrouter.fail("slow_drip", delay=0.3)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moltbot_cli", "chat", "count"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, **KEY_ENV},
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    try:
-        assert process.stdout is not None
-        first = os.read(process.stdout.fileno(), 1024)
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=60)  # generous: the suite's busiest moments are slow
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130
+    run = interrupt_after_first_output("chat", "count", env=KEY_ENV)
+    assert run.code == 130
     (record,) = logged()
     assert record.exit_code == 130
-    assert record.reply.startswith(first.decode()) and "ten" not in record.reply
+    assert record.reply.startswith(run.first) and "ten" not in record.reply
 
 
 def test_a_conversation_past_the_models_context_warns_before_sending(

@@ -107,6 +107,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from tests.support import fake_features
+from tests.support.loopback import pointed_at
 
 TEST_KEY = "sk-or-v1-test-" + "x" * 20
 API_PREFIX = "/api/v1"
@@ -886,13 +887,7 @@ def serve(
     monkeypatch: pytest.MonkeyPatch, *, tls: ssl.SSLContext | None = None
 ) -> Iterator[FakeOpenRouter]:
     """A started fake that moltbot is pointed at, stopped when the test ends."""
-    fake = FakeOpenRouter().start(tls=tls)
-    monkeypatch.setenv("OPENROUTER_BASE_URL", fake.base_url)
-    monkeypatch.setenv("MOLTBOT_RETRY_BASE_SECONDS", "0.01")
-    try:
-        yield fake
-    finally:
-        fake.stop()
+    yield from pointed_at(FakeOpenRouter().start(tls=tls), monkeypatch)
 
 
 @pytest.fixture(name="fake_openrouter")

@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.loopback import pointed_at
+
 API_PREFIX = "/api/v1"
 TRICKLE_LIMIT_SECONDS = 30.0  # an endless answer ends by itself, so a test cannot hang
 
@@ -186,13 +188,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(name="hostile_server")
 def hostile_server_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[HostileServer]:
-    server = HostileServer().start()
-    monkeypatch.setenv("OPENROUTER_BASE_URL", server.base_url)
-    monkeypatch.setenv("MOLTBOT_RETRY_BASE_SECONDS", "0.01")
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from pointed_at(HostileServer().start(), monkeypatch)
 
 
 __all__ = ["HostileServer", "Request", "chunk", "gzip", "gzip_bomb", "hostile_server_fixture"]

@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.loopback import pointed_at
+
 SSE = "text/event-stream"
 API_PREFIX = "/v1"
 
@@ -156,10 +158,4 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(name="scripted_server")
 def scripted_server_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedServer]:
-    server = ScriptedServer().start()
-    monkeypatch.setenv("OPENROUTER_BASE_URL", server.base_url)
-    monkeypatch.setenv("MOLTBOT_RETRY_BASE_SECONDS", "0.01")
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from pointed_at(ScriptedServer().start(), monkeypatch)
