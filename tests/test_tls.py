@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from moltbot_cli.errors import ExitCode
+from moltbot_cli.errors import ExitCode, UsageError
 from moltbot_cli.openrouter import tls
 from tests.support.cli import run_moltbot
 from tests.support.fake_openrouter import TEST_KEY, FakeOpenRouter, serve
@@ -117,8 +117,42 @@ def test_a_missing_ssl_cert_file_fails_where_the_client_is_made(
 ) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
     tls.prepare("https://openrouter.ai/api/v1")  # the thread's failure is not swallowed
-    with pytest.raises(OSError):
+    with pytest.raises(
+        UsageError, match="cannot load the certificate authorities in SSL_CERT_FILE"
+    ):
         tls.context_for("https://openrouter.ai/api/v1")
+
+
+@pytest.mark.parametrize(("kind", "content"), [("missing", None), ("not PEM", "hello\n")])
+def test_an_unusable_ssl_cert_file_is_a_clear_error_and_nothing_is_sent(
+    https_openrouter: FakeOpenRouter,
+    config_file: Path,
+    tmp_path: Path,
+    kind: str,
+    content: str | None,
+) -> None:
+    bundle = tmp_path / "authorities.pem"
+    if content is not None:
+        bundle.write_text(content)
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text(
+        '{ agents: { defaults: { model: { primary: "openrouter/anthropic/claude-sonnet-4-5" } } } }\n'
+    )
+    before = config_file.read_bytes()
+    result = run_moltbot(
+        "chat", "hi", env={"OPENROUTER_API_KEY": TEST_KEY, "SSL_CERT_FILE": str(bundle)}
+    )
+    assert result.code == ExitCode.USAGE, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(
+        f"Error: cannot load the certificate authorities in SSL_CERT_FILE ({bundle}): "
+    ), kind
+    assert lines[1] == (
+        "Point SSL_CERT_FILE at a PEM file of certificate authorities, or unset it to trust "
+        "the certifi bundle."
+    )
+    assert https_openrouter.chat_bodies() == []
+    assert config_file.read_bytes() == before
 
 
 # -- end to end, over real TLS -----------------------------------------------------------

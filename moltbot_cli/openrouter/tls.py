@@ -21,6 +21,8 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
+from moltbot_cli.errors import UsageError
+
 if TYPE_CHECKING:
     import ssl
 
@@ -55,10 +57,20 @@ def trusted_context() -> ssl.SSLContext:
     """The context httpx itself would build (its `create_ssl_context`, trust_env on)."""
     import ssl
 
-    if os.environ.get("SSL_CERT_FILE"):
-        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-    if os.environ.get("SSL_CERT_DIR"):
-        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    if cafile or capath:
+        name, where = ("SSL_CERT_FILE", cafile) if cafile else ("SSL_CERT_DIR", capath)
+        try:
+            if cafile:
+                return ssl.create_default_context(cafile=cafile)
+            return ssl.create_default_context(capath=capath)
+        except OSError as error:  # ssl.SSLError too: a file with no certificate in it
+            reason = error.strerror or getattr(error, "reason", None) or str(error)
+            raise UsageError(
+                f"cannot load the certificate authorities in {name} ({where}): {reason}",
+                hint=f"Point {name} at a PEM file of certificate authorities, or unset it "
+                "to trust the certifi bundle.",
+            ) from None
     import certifi
 
     return ssl.create_default_context(cafile=certifi.where())
