@@ -37,6 +37,11 @@ def name_config_in_suggestions(config: str | None) -> None:
     _config_in_use = config
 
 
+# The root's commands (root.ENTRIES names them too; a test keeps the two the same), here
+# without importing Typer.
+COMMAND_NAMES = ("config", "onboard", "models", "chat", "logs", "usage")
+
+
 def with_config(text: str) -> str:
     """`moltbot X` in a message as `moltbot --config F X` when this run has --config F:
     a command the message suggests must act on the same config as this one."""
@@ -48,7 +53,7 @@ def with_config(text: str) -> str:
     # A suggested command, in backticks or not: `moltbot` followed by one of its commands
     # ("another moltbot is writing" is not one).
     return re.sub(
-        r"(?<![\w/.-])moltbot (?=(?:chat|config|models|logs|usage|onboard)\b)",
+        rf"(?<![\w/.-])moltbot (?=(?:{'|'.join(COMMAND_NAMES)})\b)",
         lambda _: f"moltbot --config {shlex.quote(_config_in_use or '')} ",
         text,
     )

@@ -177,6 +177,9 @@ def test_the_root_help_imports_no_command_module() -> None:
 
 def test_each_entry_is_listed_as_its_command_says() -> None:
     """The root's help shows stand-ins: their lines must be the real commands' own."""
+    from moltbot_cli.console import COMMAND_NAMES
+
+    assert tuple(entry.name for entry in ENTRIES) == COMMAND_NAMES
     for entry in ENTRIES:
         target = entry.load()
         if entry.group:
